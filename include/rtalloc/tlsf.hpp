@@ -1,0 +1,1053 @@
+// rtalloc::Tlsf — a Two-Level Segregated Fit heap over memory the caller
+// provides (static arrays, linker regions, blocks from another allocator).
+//
+// Every operation is O(1): allocate, aligned allocate, reallocate (apart from
+// copying the contents when a block must move), deallocate, add_pool,
+// extend_pool and remove_pool run in a bounded number of steps, whatever the
+// number of blocks or pools. reset() is O(number of pools); stats(), walk(),
+// owns() and check() are diagnostics and say what they cost.
+//
+// The heap is not thread-safe: guard it with a lock if several threads use it.
+//
+// Memory layout (64-bit hosts; on 32-bit targets read 4 for 8 where it is
+// the word size, and 8 for 16 where alignof(std::max_align_t) is 8):
+//
+//   pool:   [Pool descriptor][block][block]...[block][sentinel header]
+//   block:  [header: size | flags][payload ...                        ]
+//   free:   [header][next_free][prev_next] ...unused... [self pointer ]
+//
+// A block's header is one word: its size in bytes (header included, a
+// multiple of the 16-byte granule) with three flags in the low bits. A used
+// block spends only that word: the link to the previous physical block that
+// merging needs is kept in the last word of a *free* block (its "self
+// pointer"), and the block after a free block carries a PREV_FREE flag saying
+// that the word before its header is valid. Headers sit 8 bytes below a
+// 16-byte boundary so that payloads are 16-byte aligned.
+//
+// Free blocks are kept in one doubly linked list per size class, found in
+// O(1) through a two-level bitmap. Neighbouring free blocks are always merged,
+// so a free block's physical neighbours are both used.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "rtalloc/detail/size_class.hpp"
+#include "rtalloc/error.hpp"
+
+// The allocate and free paths are each compiled as one function: their
+// helpers are forced inline, except when optimizing for size.
+#if defined(__OPTIMIZE_SIZE__)
+#define RTALLOC_HOT_INLINE inline
+#else
+#define RTALLOC_HOT_INLINE [[gnu::always_inline]] inline
+#endif
+
+namespace rtalloc {
+
+/// Heap statistics. Byte counts are of whole blocks, headers included, so
+/// that capacity == used + free exactly.
+struct TlsfStats {
+  std::size_t pool_count;          ///< pools added and not removed
+  std::size_t capacity;            ///< bytes in blocks over all pools
+  std::size_t used;                ///< bytes in used blocks
+  std::size_t free;                ///< capacity - used
+  std::size_t largest_free;        ///< usable bytes of the largest free block
+  std::size_t peak_used;           ///< highest `used` seen (since construction)
+  std::size_t used_blocks;         ///< live allocations
+  std::size_t free_blocks;         ///< free blocks
+  std::size_t failed_allocations;  ///< allocations that returned nullptr (since construction)
+};
+
+/// One block, as walk() reports it.
+struct BlockInfo {
+  void* address;           ///< the pointer allocate() returned (or would return)
+  std::size_t size;        ///< usable bytes (usable_size() for a used block)
+  std::size_t block_size;  ///< bytes the block occupies, header included
+  bool used;
+};
+
+/// The number of first-level classes a heap needs so that its largest block
+/// is at least `max_block` bytes, for `second_level_count` classes per level.
+constexpr std::size_t tlsf_first_levels(std::size_t max_block,
+                                        std::size_t second_level_count) noexcept {
+  constexpr std::size_t granule =
+      alignof(std::max_align_t) > 2 * sizeof(void*) ? alignof(std::max_align_t) : 2 * sizeof(void*);
+  std::size_t levels = 2;
+  while (((second_level_count << (levels - 1)) - 1) * granule < max_block) ++levels;
+  return levels;
+}
+
+/// The default configuration: blocks up to 2^41 bytes on 64-bit hosts and
+/// 2^31 on 32-bit ones, 32 classes per level (worst-case internal
+/// fragmentation of a search 1/32 = 3.1%).
+inline constexpr std::size_t tlsf_default_second_levels = 32;
+inline constexpr std::size_t tlsf_default_first_levels = tlsf_first_levels(
+    sizeof(void*) >= 8 ? (std::size_t{1} << 41) - 64 : (std::size_t{1} << 31) - 64,
+    tlsf_default_second_levels);
+
+/// A TLSF heap.
+///
+/// FirstLevelCount bounds the largest block (see max_block_size) and, with
+/// SecondLevelCount, the control block: sizeof(Tlsf) is about
+/// FirstLevelCount * SecondLevelCount pointers. SecondLevelCount (a power of
+/// two from 1 to 64) is the number of classes each power of two is divided
+/// into: a search may skip blocks up to 1/SecondLevelCount larger than the
+/// request, so more classes mean less fragmentation and a larger control
+/// block.
+template <std::size_t FirstLevelCount = tlsf_default_first_levels,
+          std::size_t SecondLevelCount = tlsf_default_second_levels>
+class Tlsf {
+  static_assert(SecondLevelCount >= 1 && SecondLevelCount <= 64 &&
+                    std::has_single_bit(SecondLevelCount),
+                "Tlsf: SecondLevelCount must be a power of two from 1 to 64.");
+  static_assert(FirstLevelCount >= 3,
+                "Tlsf: FirstLevelCount must be at least 3 (the first two levels only hold "
+                "blocks smaller than 2 * SecondLevelCount granules).");
+  static_assert(FirstLevelCount < 64, "Tlsf: FirstLevelCount must be below 64.");
+  static_assert(sizeof(std::size_t) == sizeof(void*),
+                "Tlsf: needs size_t and pointers of the same width.");
+
+ public:
+  /// Bytes of overhead per allocation: the one-word block header.
+  static constexpr std::size_t header_size = sizeof(std::size_t);
+  /// Block sizes are multiples of this; payloads are aligned to it.
+  static constexpr std::size_t granularity = alignof(std::max_align_t) > 2 * header_size
+                                                 ? alignof(std::max_align_t)
+                                                 : 2 * header_size;
+  /// Alignment of every pointer allocate(size) returns.
+  static constexpr std::size_t alignment = alignof(std::max_align_t);
+  /// Smallest block: a header, two free-list links and the self pointer.
+  static constexpr std::size_t min_block_size =
+      (4 * header_size + granularity - 1) / granularity * granularity;
+  static constexpr std::size_t first_level_count = FirstLevelCount;
+  static constexpr std::size_t second_level_count = SecondLevelCount;
+
+ private:
+  using Classes = detail::SizeClasses<static_cast<std::size_t>(std::countr_zero(granularity)),
+                                      static_cast<std::size_t>(std::countr_zero(SecondLevelCount)),
+                                      FirstLevelCount>;
+
+  static_assert(Classes::max_block_size / 2 >= min_block_size,
+                "Tlsf: FirstLevelCount is too small for any block to fit.");
+  static_assert(Classes::max_block_size <= std::numeric_limits<std::size_t>::max() / 4,
+                "Tlsf: FirstLevelCount is too large for this target's address space.");
+
+ public:
+  /// Largest block a pool can hold; a larger pool is used up to this size.
+  static constexpr std::size_t max_block_size = Classes::max_block_size;
+  /// Largest request allocate(size) can ever satisfy. It is below
+  /// max_block_size: the search needs the request's rounded-up class to
+  /// exist, so a free block larger than this can still refuse a request of
+  /// its own size.
+  static constexpr std::size_t max_allocation = Classes::last_class_start - header_size;
+
+ private:
+  // Flags in the low bits of a block header.
+  static constexpr std::size_t free_flag = 1;       // this block is free
+  static constexpr std::size_t prev_free_flag = 2;  // the previous physical block is free
+  static constexpr std::size_t aligned_flag = 4;    // last word holds the requested alignment
+  static constexpr std::size_t size_mask = ~(granularity - 1);
+  static_assert(granularity >= 8, "Tlsf: three header flags need a granule of 8 bytes or more.");
+
+  struct Block {
+    std::size_t header;  // size | flags
+    Block* next_free;    // free blocks only
+    Block** prev_next;   // free blocks only: the pointer that points at this block, either
+                         // the previous block's next_free or the list's head slot
+  };
+
+  // Each pool starts with this descriptor; pools form a doubly linked list.
+  struct Pool {
+    Pool* next;
+    Pool* prev;
+    std::byte* end;  // one past the pool's memory (see sentinel_of)
+  };
+
+ public:
+  /// Bytes a pool loses to its descriptor and sentinel (besides alignment).
+  static constexpr std::size_t pool_overhead = sizeof(Pool) + header_size;
+  /// add_pool accepts any memory of at least this many bytes, however aligned.
+  static constexpr std::size_t min_pool_size =
+      alignof(Pool) - 1 + sizeof(Pool) + 2 * granularity + header_size + min_block_size;
+
+  /// An empty heap: every allocation fails until a pool is added.
+  /// constexpr, so a static Tlsf is constant-initialized (zero, in .bss).
+  constexpr Tlsf() noexcept = default;
+
+  /// A heap with one pool; see add_pool.
+  Tlsf(void* memory, std::size_t bytes) noexcept { add_pool(memory, bytes); }
+
+  Tlsf(const Tlsf&) = delete;
+  Tlsf& operator=(const Tlsf&) = delete;
+  ~Tlsf() = default;
+
+  /// Adds [memory, memory + bytes) as a new pool. The memory may have any
+  /// alignment; it must stay valid and untouched by others while the pool is
+  /// in the heap. Pools larger than max_block_size + pool overhead are used
+  /// only up to that size. O(1) (O(pools) in checked builds, which also
+  /// reject overlap with an existing pool).
+  /// Returns the bytes added to capacity (a free block, header included), or
+  /// 0 if the memory is null, smaller than min_pool_size, or overlapping
+  /// (reported as invalid_pool or pool_overlap).
+  std::size_t add_pool(void* memory, std::size_t bytes) noexcept {
+    const auto start = reinterpret_cast<std::uintptr_t>(memory);
+    if (memory == nullptr || bytes < min_pool_size ||
+        bytes > std::numeric_limits<std::uintptr_t>::max() - start) {
+      detail::report(ErrorCode::invalid_pool, "add_pool: memory null or too small", this, memory,
+                     bytes);
+      return 0;
+    }
+    if constexpr (checks_enabled) {
+      if (overlaps_a_pool(start, start + bytes)) return 0;
+    }
+    Pool* pool = pool_at(memory);
+    Block* first = first_block(pool);
+    const std::uintptr_t first_address = reinterpret_cast<std::uintptr_t>(first);
+    std::uintptr_t sentinel_address = align_down(start + bytes, granularity) - header_size;
+    std::uintptr_t end = start + bytes;
+    if (sentinel_address - first_address > max_block_size) {  // use only what one block holds
+      sentinel_address = first_address + max_block_size;
+      end = sentinel_address + header_size;
+    }
+    const std::size_t size = sentinel_address - first_address;
+    pool->end = reinterpret_cast<std::byte*>(end);
+    link_pool(pool);
+    make_free_block(first, size);
+    set_sentinel(block_at(first, size), prev_free_flag);
+    capacity_ += size;
+    ++free_blocks_;
+    return size;
+  }
+
+  /// Appends [memory, memory + bytes) to the end of `pool` (the pointer given
+  /// to add_pool); `memory` must be where that pool's memory ends
+  /// (pool_end(pool)). The new bytes merge with the pool's last block if it
+  /// is free, and otherwise become a new free block. O(1) (O(pools) in
+  /// checked builds, which check that `pool` is one of the heap's pools and
+  /// that the memory overlaps no other pool).
+  /// Returns the bytes added to capacity, or 0 if the memory is not adjacent,
+  /// too small to form a block after a used last block, or would make the
+  /// pool's blocks span more than max_block_size (reported as invalid_pool).
+  std::size_t extend_pool(void* pool_memory, void* memory, std::size_t bytes) noexcept {
+    Pool* pool = pool_at(pool_memory);
+    if constexpr (checks_enabled) {
+      if (!is_registered(pool)) {
+        detail::report(ErrorCode::invalid_pool, "extend_pool: not a pool of this heap", this,
+                       pool_memory);
+        return 0;
+      }
+    }
+    const auto start = reinterpret_cast<std::uintptr_t>(memory);
+    if (memory != pool->end || bytes > std::numeric_limits<std::uintptr_t>::max() - start) {
+      detail::report(ErrorCode::invalid_pool, "extend_pool: memory not adjacent to the pool", this,
+                     memory, bytes);
+      return 0;
+    }
+    if constexpr (checks_enabled) {
+      if (overlaps_a_pool(start, start + bytes)) return 0;
+    }
+    Block* sentinel = sentinel_of(pool);
+    const std::size_t added = align_down(start + bytes, granularity) - header_size -
+                              reinterpret_cast<std::uintptr_t>(sentinel);
+    // A free last block absorbs the new bytes; after a used one they must
+    // form a block of their own.
+    Block* last = (sentinel->header & prev_free_flag) ? previous_block(sentinel) : nullptr;
+    // A pool never spans more than max_block_size, so no merge can make a
+    // block larger than that.
+    const std::size_t span = distance(first_block(pool), sentinel) + added;
+    if ((last == nullptr && added < min_block_size) || span > max_block_size) {
+      detail::report(ErrorCode::invalid_pool, "extend_pool: memory cannot form a block", this,
+                     memory, bytes);
+      return 0;
+    }
+    pool->end = reinterpret_cast<std::byte*>(start + bytes);
+    if (added == 0) return 0;
+    if (last != nullptr) {
+      unlink_free_block(last);
+      make_free_block(last, block_size(last) + added);
+    } else {
+      make_free_block(sentinel, added);  // the old sentinel becomes the new block's header
+      ++free_blocks_;
+    }
+    set_sentinel(block_at(sentinel, added), prev_free_flag);
+    capacity_ += added;
+    return added;
+  }
+
+  /// Removes `pool` (the pointer given to add_pool) if none of its memory is
+  /// allocated; the memory then belongs to the caller again. O(1) (O(pools)
+  /// in checked builds, which check that `pool` belongs to the heap).
+  /// Returns false, and changes nothing, if the pool has a used block (or is
+  /// not one of the heap's pools: reported as invalid_pool).
+  bool remove_pool(void* pool_memory) noexcept {
+    Pool* pool = pool_at(pool_memory);
+    if constexpr (checks_enabled) {
+      if (!is_registered(pool)) {
+        detail::report(ErrorCode::invalid_pool, "remove_pool: not a pool of this heap", this,
+                       pool_memory);
+        return false;
+      }
+    }
+    Block* first = first_block(pool);
+    if (!is_free(first) || block_at(first, block_size(first)) != sentinel_of(pool)) return false;
+    unlink_free_block(first);
+    capacity_ -= block_size(first);
+    --free_blocks_;
+    unlink_pool(pool);
+    return true;
+  }
+
+  /// Where the memory of `pool` (the pointer given to add_pool) ends: the
+  /// address extend_pool expects. O(1).
+  void* pool_end(void* pool_memory) const noexcept { return pool_at(pool_memory)->end; }
+
+  /// Frees every block: each pool becomes one free block again. Pools stay;
+  /// peak_used and failed_allocations are kept. O(pools + class count).
+  void reset() noexcept {
+    fl_bitmap_ = 0;
+    for (auto& bitmap : sl_bitmaps_) bitmap = 0;
+    for (auto& head : heads_) head = nullptr;
+    used_ = 0;
+    used_blocks_ = 0;
+    free_blocks_ = 0;
+    for (Pool* pool = pools_; pool != nullptr; pool = pool->next) {
+      Block* first = first_block(pool);
+      Block* sentinel = sentinel_of(pool);
+      const std::size_t size = distance(first, sentinel);
+      make_free_block(first, size);
+      set_sentinel(sentinel, prev_free_flag);
+      ++free_blocks_;
+    }
+  }
+
+  /// Allocates `size` bytes aligned to `alignment`. size 0 gives a unique
+  /// minimal block. O(1). Returns nullptr if no free block is large enough
+  /// (or size > max_allocation); that is not reported as an error.
+  void* allocate(std::size_t size) noexcept {
+    if (size > max_allocation) [[unlikely]]
+      return allocation_failed();
+    const std::size_t needed = block_size_for(size);
+    std::size_t index;
+    Block* block = find_free_block(needed, index);
+    if (block == nullptr) [[unlikely]]
+      return allocation_failed();
+    return payload(use_listed_block(block, index, needed));
+  }
+
+  /// Allocates `size` bytes aligned to `align`, any power of two. Alignments
+  /// above `granularity` cost one extra word, which lets reallocate keep the
+  /// alignment, and search for size + align bytes. O(1).
+  /// Returns nullptr on failure; alignment 0 or not a power of two is also
+  /// reported as invalid_alignment.
+  void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (!is_power_of_two(align)) [[unlikely]] {
+      detail::report(ErrorCode::invalid_alignment, "allocate: alignment not a power of two", this,
+                     nullptr, align);
+      return nullptr;
+    }
+    if (align <= granularity) return allocate(size);  // every payload is granule-aligned
+    return allocate_aligned(size, align);
+  }
+
+  /// Resizes the block at `p` to `size` bytes, keeping its contents up to
+  /// the smaller size and its alignment. Grows or shrinks in place when the
+  /// block or its free successor allows, else moves: allocate, copy, free.
+  /// p == nullptr behaves as allocate(size); size 0 shrinks to a minimal
+  /// block (it does not free). O(1) apart from the copy.
+  /// Returns nullptr on failure and leaves `p` valid and unchanged. A freed
+  /// or foreign `p` is reported (double_free / invalid_pointer) and gives
+  /// nullptr.
+  void* reallocate(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return allocate(size);
+    Block* block = block_of(p);
+    if (!is_valid_used_block(block, "reallocate")) [[unlikely]]
+      return nullptr;
+    if (size > max_allocation) [[unlikely]]
+      return allocation_failed();
+    const std::size_t header = block->header;
+    const bool aligned = (header & aligned_flag) != 0;
+    const std::size_t needed = block_size_for(size + (aligned ? header_size : 0));
+    if (resize_in_place(block, needed)) return p;
+    void* moved = aligned ? allocate_aligned(size, stored_alignment(block)) : allocate(size);
+    if (moved == nullptr) return nullptr;
+    const std::size_t old_usable = usable_size_of(block);
+    std::memcpy(moved, p, size < old_usable ? size : old_usable);
+    free_block(block);
+    return moved;
+  }
+
+  /// Frees the block at `p`, merging it with free neighbours. nullptr is a
+  /// no-op. O(1) (plus O(pools) in checked builds).
+  /// A block that is already free is reported as double_free and left
+  /// alone. Checked builds also report as invalid_pointer, and ignore, a
+  /// pointer outside every pool, misaligned, or whose header does not agree
+  /// with its neighbours; that catches stray and interior pointers in
+  /// practice but is not a proof (see docs/tlsf.md). Release builds do not
+  /// detect foreign or interior pointers.
+  void deallocate(void* p) noexcept {
+    if (p == nullptr) return;
+    Block* block = block_of(p);
+    if (!is_valid_used_block(block, "deallocate")) [[unlikely]]
+      return;
+    free_block(block);
+  }
+
+  /// Bytes usable at `p` (at least what was requested). O(1).
+  /// Returns 0 for nullptr; a freed or (in checked builds) foreign pointer
+  /// is reported and gives 0.
+  std::size_t usable_size(const void* p) const noexcept {
+    if (p == nullptr) return 0;
+    const Block* block = block_of(const_cast<void*>(p));
+    if (!is_valid_used_block(block, "usable_size")) return 0;
+    return usable_size_of(block);
+  }
+
+  /// True if `p` points into one of the heap's pools. O(pools).
+  bool owns(const void* p) const noexcept {
+    const auto address = reinterpret_cast<std::uintptr_t>(p);
+    for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
+      if (address >= reinterpret_cast<std::uintptr_t>(first_block(pool)) &&
+          address < reinterpret_cast<std::uintptr_t>(sentinel_of(pool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// The heap's statistics. O(1), except largest_free, which looks at the
+  /// blocks of the highest non-empty class: O(length of that one list).
+  TlsfStats stats() const noexcept {
+    TlsfStats s{};
+    s.pool_count = pool_count_;
+    s.capacity = capacity_;
+    s.used = used_;
+    s.free = capacity_ - used_;
+    s.peak_used = peak_used_;
+    s.used_blocks = used_blocks_;
+    s.free_blocks = free_blocks_;
+    s.failed_allocations = failed_allocations_;
+    if (fl_bitmap_ != 0) {
+      const std::size_t first = top_bit(fl_bitmap_);
+      const std::size_t index = (first << sl_shift) + top_bit(sl_bitmaps_[first]);
+      std::size_t largest = 0;
+      for (const Block* b = heads_[index]; b != nullptr; b = b->next_free) {
+        if (block_size(b) > largest) largest = block_size(b);
+      }
+      s.largest_free = largest - header_size;
+    }
+    return s;
+  }
+
+  /// Calls visitor(const BlockInfo&) for every block of every pool, in
+  /// address order within a pool. A visitor that returns bool stops the walk
+  /// by returning false. O(blocks). Do not change the heap from the visitor.
+  template <class Visitor>
+  void walk(Visitor&& visitor) const {
+    for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
+      const Block* sentinel = sentinel_of(pool);
+      for (const Block* b = first_block(pool); b != sentinel; b = block_at(b, block_size(b))) {
+        const bool used = !is_free(b);
+        const BlockInfo info{payload(b), used ? usable_size_of(b) : block_size(b) - header_size,
+                             block_size(b), used};
+        if constexpr (std::is_same_v<std::invoke_result_t<Visitor&, const BlockInfo&>, bool>) {
+          if (!visitor(info)) return;
+        } else {
+          visitor(info);
+        }
+      }
+    }
+  }
+
+  /// Verifies every invariant of the heap (listed in docs/tlsf.md): pool
+  /// list, block tiling of each pool, flags, merging, free lists, bitmaps and
+  /// counters. Reports the first broken one as heap_corrupted, with a message
+  /// and the address concerned, and returns false. O(blocks + pools^2 +
+  /// class count). It never follows a block size or free-list link out of
+  /// the pools, so it is safe to call on a heap whose blocks are damaged.
+  bool check() const noexcept { return check_pools() && check_free_lists(); }
+
+ private:
+  // ---- Layout helpers -----------------------------------------------------
+
+  static constexpr bool is_power_of_two(std::size_t value) noexcept {
+    return value != 0 && (value & (value - 1)) == 0;
+  }
+  static constexpr std::uintptr_t align_down(std::uintptr_t value, std::size_t align) noexcept {
+    return value & ~(std::uintptr_t{align} - 1);
+  }
+  static constexpr std::uintptr_t align_up(std::uintptr_t value, std::size_t align) noexcept {
+    return (value + align - 1) & ~(std::uintptr_t{align} - 1);
+  }
+
+  static std::size_t block_size(const Block* b) noexcept { return b->header & size_mask; }
+  static bool is_free(const Block* b) noexcept { return (b->header & free_flag) != 0; }
+
+  template <class B>
+  static B* block_at(B* b, std::size_t offset) noexcept {
+    return reinterpret_cast<B*>(reinterpret_cast<std::uintptr_t>(b) + offset);
+  }
+  static std::size_t distance(const Block* from, const Block* to) noexcept {
+    return reinterpret_cast<std::uintptr_t>(to) - reinterpret_cast<std::uintptr_t>(from);
+  }
+  static void* payload(const Block* b) noexcept {
+    return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(b) + header_size);
+  }
+  static Block* block_of(void* p) noexcept {
+    return reinterpret_cast<Block*>(reinterpret_cast<std::uintptr_t>(p) - header_size);
+  }
+
+  // The last word of a free block points at the block itself, so that the
+  // next block can find it ("previous physical block").
+  static Block*& self_pointer(Block* b, std::size_t size) noexcept {
+    return *reinterpret_cast<Block**>(reinterpret_cast<std::uintptr_t>(b) + size - header_size);
+  }
+  static Block* previous_block(const Block* b) noexcept {
+    return *reinterpret_cast<Block* const*>(reinterpret_cast<std::uintptr_t>(b) - header_size);
+  }
+
+  // An aligned block keeps its alignment in its last word.
+  static std::size_t& alignment_word(const Block* b) noexcept {
+    return *reinterpret_cast<std::size_t*>(reinterpret_cast<std::uintptr_t>(b) + block_size(b) -
+                                           header_size);
+  }
+  static std::size_t stored_alignment(const Block* b) noexcept { return alignment_word(b); }
+
+  static std::size_t usable_size_of(const Block* b) noexcept {
+    return block_size(b) - header_size - ((b->header & aligned_flag) ? header_size : 0);
+  }
+
+  // Block size serving a request of `size` bytes (size <= max_allocation).
+  static constexpr std::size_t block_size_for(std::size_t size) noexcept {
+    const std::size_t rounded = (size + header_size + granularity - 1) & size_mask;
+    return rounded < min_block_size ? min_block_size : rounded;
+  }
+
+  static Pool* pool_at(const void* memory) noexcept {
+    return reinterpret_cast<Pool*>(
+        align_up(reinterpret_cast<std::uintptr_t>(memory), alignof(Pool)));
+  }
+  static Block* first_block(const Pool* pool) noexcept {
+    const auto after = reinterpret_cast<std::uintptr_t>(pool) + sizeof(Pool);
+    return reinterpret_cast<Block*>(align_up(after + header_size, granularity) - header_size);
+  }
+  // The sentinel: a used, zero-size header closing the pool's last block.
+  static Block* sentinel_of(const Pool* pool) noexcept {
+    return reinterpret_cast<Block*>(
+        align_down(reinterpret_cast<std::uintptr_t>(pool->end), granularity) - header_size);
+  }
+  static void set_sentinel(Block* sentinel, std::size_t flags) noexcept {
+    sentinel->header = flags;
+  }
+
+  // Writes a free block's header and self pointer (not its list links).
+  static void write_free_block(Block* b, std::size_t size) noexcept {
+    b->header = size | free_flag;
+    self_pointer(b, size) = b;
+  }
+
+  // ---- Free lists and bitmaps ---------------------------------------------
+
+  static constexpr std::size_t sl_shift = std::countr_zero(SecondLevelCount);
+  using FirstBitmap = std::conditional_t<(FirstLevelCount < 32), std::uint32_t, std::uint64_t>;
+  using SecondBitmap = std::conditional_t<(SecondLevelCount <= 32), std::uint32_t, std::uint64_t>;
+
+  template <class T>
+  static std::size_t top_bit(T bits) noexcept {  // bits != 0
+    return Classes::highest_bit(bits);
+  }
+
+  // The class whose head slot `link` is, or class_count or more if it is a
+  // block's next_free field.
+  std::size_t head_slot_index(Block* const* link) const noexcept {
+    return (reinterpret_cast<std::uintptr_t>(link) - reinterpret_cast<std::uintptr_t>(heads_)) /
+           sizeof(Block*);
+  }
+
+  RTALLOC_HOT_INLINE void mark_class_empty(std::size_t index) noexcept {
+    const std::size_t first = index >> sl_shift;
+    sl_bitmaps_[first] &= ~(SecondBitmap{1} << (index & (SecondLevelCount - 1)));
+    if (sl_bitmaps_[first] == 0) fl_bitmap_ &= ~(FirstBitmap{1} << first);
+  }
+
+  RTALLOC_HOT_INLINE void insert_free_block(Block* b, std::size_t index) noexcept {
+    Block* head = heads_[index];
+    b->next_free = head;
+    b->prev_next = &heads_[index];
+    heads_[index] = b;
+    if (head != nullptr) {
+      head->prev_next = &b->next_free;
+    } else {
+      sl_bitmaps_[index >> sl_shift] |= SecondBitmap{1} << (index & (SecondLevelCount - 1));
+      fl_bitmap_ |= FirstBitmap{1} << (index >> sl_shift);
+    }
+  }
+  void insert_free_block(Block* b) noexcept {
+    insert_free_block(b, Classes::index_of(block_size(b)));
+  }
+
+  RTALLOC_HOT_INLINE void unlink_free_block(Block* b) noexcept {
+    Block* next = b->next_free;
+    Block** prev_next = b->prev_next;
+    *prev_next = next;
+    if (next != nullptr) {
+      next->prev_next = prev_next;
+    } else if (const std::size_t index = head_slot_index(prev_next); index < Classes::class_count) {
+      mark_class_empty(index);
+    }
+  }
+
+  // Puts `replacement` where `b` is on its list: for a block that takes over
+  // b's memory and stays in b's class. No bitmap changes.
+  RTALLOC_HOT_INLINE static void replace_free_block(Block* b, Block* replacement) noexcept {
+    Block* next = b->next_free;
+    Block** prev_next = b->prev_next;
+    replacement->next_free = next;
+    replacement->prev_next = prev_next;
+    *prev_next = replacement;
+    if (next != nullptr) next->prev_next = &replacement->next_free;
+  }
+
+  // Writes a free block and puts it on its list.
+  void make_free_block(Block* b, std::size_t size) noexcept {
+    write_free_block(b, size);
+    insert_free_block(b);
+  }
+
+  template <class T>
+  RTALLOC_HOT_INLINE static std::size_t lowest_bit(T bits) noexcept {  // bits != 0
+    if constexpr (sizeof(T) <= sizeof(unsigned)) {
+      return static_cast<std::size_t>(__builtin_ctz(bits));
+    } else {
+      return static_cast<std::size_t>(__builtin_ctzll(bits));
+    }
+  }
+
+  // Finds a free block of at least `size` bytes (size <= last_class_start)
+  // and its class, leaving it on its list; nullptr if there is none. The
+  // head of the request's own class is tried first: it often fits, and a
+  // block just freed is found again at the same place. Otherwise the search
+  // starts one class up, where every block fits.
+  RTALLOC_HOT_INLINE Block* find_free_block(std::size_t size, std::size_t& index) const noexcept {
+    const auto mapping = Classes::map(size);
+    index = mapping.index;
+    Block* head = heads_[index];
+    if (head != nullptr && block_size(head) >= size) return head;
+    index = Classes::index_at_least(mapping, size);
+    std::size_t first = index >> sl_shift;
+    SecondBitmap second =
+        sl_bitmaps_[first] & (~SecondBitmap{0} << (index & (SecondLevelCount - 1)));
+    if (second == 0) {
+      const FirstBitmap firsts = fl_bitmap_ & (~FirstBitmap{0} << (first + 1));
+      if (firsts == 0) return nullptr;
+      first = lowest_bit(firsts);
+      second = sl_bitmaps_[first];
+    }
+    index = (first << sl_shift) + lowest_bit(second);
+    return heads_[index];
+  }
+
+  // Removes the free block `b` (head of class `index`) from its list.
+  RTALLOC_HOT_INLINE void pop_head(std::size_t index, Block* b) noexcept {
+    Block* next = b->next_free;
+    heads_[index] = next;
+    if (next != nullptr) {
+      next->prev_next = &heads_[index];
+    } else {
+      mark_class_empty(index);
+    }
+  }
+
+  // ---- Splitting and merging ----------------------------------------------
+
+  // Marks `b` used with `size` bytes and counts it.
+  RTALLOC_HOT_INLINE Block* mark_used(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+    b->header = size | prev_flag;
+    ++used_blocks_;
+    const std::size_t used = used_ + size;
+    used_ = used;
+    if (used > peak_used_) peak_used_ = used;
+    return b;
+  }
+
+  // Turns the free block `b`, head of class `index`, into a used block of
+  // `size` bytes; a remainder large enough for a block stays free, taking
+  // b's place on its list when it is still in b's class.
+  RTALLOC_HOT_INLINE Block* use_listed_block(Block* b, std::size_t index,
+                                             std::size_t size) noexcept {
+    const std::size_t available = block_size(b);
+    const std::size_t rest = available - size;
+    if (rest >= min_block_size) {
+      Block* remainder = block_at(b, size);
+      write_free_block(remainder, rest);  // the next block's PREV_FREE stays set
+      const std::size_t rest_index = Classes::index_of(rest);
+      if (rest_index == index) {
+        replace_free_block(b, remainder);
+      } else {
+        pop_head(index, b);
+        insert_free_block(remainder, rest_index);
+      }
+      return mark_used(b, size, 0);
+    }
+    pop_head(index, b);
+    block_at(b, available)->header &= ~prev_free_flag;
+    --free_blocks_;
+    return mark_used(b, available, 0);
+  }
+
+  // As use_listed_block, for a free block already off the lists whose
+  // PREV_FREE flag is `prev_flag`.
+  Block* use_unlisted_block(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+    const std::size_t available = block_size(b);
+    const std::size_t rest = available - size;
+    if (rest >= min_block_size) {
+      make_free_block(block_at(b, size), rest);
+      return mark_used(b, size, prev_flag);
+    }
+    block_at(b, available)->header &= ~prev_free_flag;
+    --free_blocks_;
+    return mark_used(b, available, prev_flag);
+  }
+
+  // Frees the used block `b`, merging it with free neighbours. A merged
+  // block that stays in the class of the neighbour it absorbs keeps that
+  // neighbour's place on its list.
+  RTALLOC_HOT_INLINE void free_block(Block* b) noexcept {
+    const std::size_t header = b->header;
+    std::size_t size = header & size_mask;
+    used_ -= size;
+    --used_blocks_;
+    Block* next = block_at(b, size);
+    const std::size_t next_header = next->header;
+    if (header & prev_free_flag) {
+      Block* prev = previous_block(b);
+      b->header = header | free_flag;  // a second free of `b` is still seen as one
+      if (next_header & free_flag) {
+        unlink_free_block(next);
+        size += next_header & size_mask;
+        --free_blocks_;
+      }
+      const std::size_t prev_size = block_size(prev);
+      const std::size_t merged = prev_size + size;
+      write_free_block(prev, merged);
+      block_at(prev, merged)->header |= prev_free_flag;
+      const auto mapping = Classes::map(merged);
+      if (!mapping.holds(prev_size)) {
+        unlink_free_block(prev);
+        insert_free_block(prev, mapping.index);
+      }
+    } else if (next_header & free_flag) {
+      const std::size_t next_size = next_header & size_mask;
+      const std::size_t merged = size + next_size;
+      write_free_block(b, merged);
+      const auto mapping = Classes::map(merged);
+      if (mapping.holds(next_size)) {
+        replace_free_block(next, b);
+      } else {
+        unlink_free_block(next);
+        insert_free_block(b, mapping.index);
+      }
+    } else {
+      write_free_block(b, size);
+      next->header = next_header | prev_free_flag;
+      insert_free_block(b, Classes::index_of(size));
+      ++free_blocks_;
+    }
+  }
+
+  // Gives the tail of used block `b` beyond `size` bytes back to the free
+  // lists, merging it with a free successor; keeps b's flags and, for an
+  // aligned block, moves the alignment word to the new end.
+  void shrink_block(Block* b, std::size_t size) noexcept {
+    const std::size_t current = block_size(b);
+    if (size == current) return;
+    Block* next = block_at(b, current);
+    std::size_t rest = current - size;
+    if (is_free(next)) {
+      unlink_free_block(next);
+      rest += block_size(next);
+    } else if (rest < min_block_size) {
+      return;
+    } else {
+      next->header |= prev_free_flag;
+      ++free_blocks_;
+    }
+    const std::size_t alignment_value = (b->header & aligned_flag) ? alignment_word(b) : 0;
+    b->header = size | (b->header & ~size_mask);
+    make_free_block(block_at(b, size), rest);
+    used_ -= current - size;
+    if (alignment_value != 0) alignment_word(b) = alignment_value;
+  }
+
+  // Resizes used block `b` to `size` bytes without moving it, if the block or
+  // its free successor is large enough. Returns false if it cannot.
+  bool resize_in_place(Block* b, std::size_t size) noexcept {
+    const std::size_t current = block_size(b);
+    if (size <= current) {
+      shrink_block(b, size);
+      return true;
+    }
+    Block* next = block_at(b, current);
+    if (!is_free(next) || current + block_size(next) < size) return false;
+    const std::size_t alignment_value = (b->header & aligned_flag) ? alignment_word(b) : 0;
+    const std::size_t combined = current + block_size(next);
+    unlink_free_block(next);
+    --free_blocks_;
+    b->header = combined | (b->header & ~size_mask);
+    block_at(b, combined)->header &= ~prev_free_flag;
+    used_ += combined - current;
+    if (alignment_value != 0) alignment_word(b) = alignment_value;
+    shrink_block(b, size);
+    if (used_ > peak_used_) peak_used_ = used_;
+    return true;
+  }
+
+  // ---- Slow paths -----------------------------------------------------------
+
+  [[gnu::noinline]] void* allocation_failed() noexcept {
+    ++failed_allocations_;
+    return nullptr;
+  }
+
+  // allocate(size, align) for align > alignment: search for a block large
+  // enough to hold the request at any alignment, then give the free space in
+  // front of the aligned payload back as a block of its own.
+  [[gnu::noinline]] void* allocate_aligned(std::size_t size, std::size_t align) noexcept {
+    if (size > max_allocation || align > max_block_size) return allocation_failed();
+    const std::size_t needed = block_size_for(size + header_size);
+    // The gap in front of the payload is 0 or at least min_block_size (it
+    // must form a free block), so at most min_block_size + align - granularity.
+    const std::size_t search = needed + min_block_size + align - granularity;
+    if (search > Classes::last_class_start) return allocation_failed();
+    std::size_t index;
+    Block* block = find_free_block(search, index);
+    if (block == nullptr) return allocation_failed();
+    pop_head(index, block);
+    const auto address = reinterpret_cast<std::uintptr_t>(payload(block));
+    std::size_t gap = align_up(address, align) - address;
+    std::size_t prev_flag = 0;
+    if (gap != 0) {
+      if (gap < min_block_size) gap += align;
+      const std::size_t available = block_size(block);
+      make_free_block(block, gap);
+      ++free_blocks_;
+      block = block_at(block, gap);
+      block->header = available - gap;
+      prev_flag = prev_free_flag;
+    }
+    use_unlisted_block(block, needed, prev_flag);
+    block->header |= aligned_flag;
+    alignment_word(block) = align;
+    return payload(block);
+  }
+
+  // Validates a pointer passed to deallocate / reallocate / usable_size.
+  // Release builds check only that the block is not already free; checked
+  // builds also check alignment, ownership and the header's plausibility.
+  bool is_valid_used_block(const Block* b, const char* operation) const noexcept {
+    if constexpr (checks_enabled) {
+      if (!is_plausible_used_block(b)) {
+        detail::report(ErrorCode::invalid_pointer, operation, this, payload(b));
+        return false;
+      }
+    }
+    if (is_free(b)) [[unlikely]] {
+      detail::report(ErrorCode::double_free, operation, this, payload(b));
+      return false;
+    }
+    return true;
+  }
+
+  // Checked builds: is `b` aligned, inside a pool, with a header that fits
+  // the pool and agrees with its neighbours? O(pools).
+  bool is_plausible_used_block(const Block* b) const noexcept {
+    const auto address = reinterpret_cast<std::uintptr_t>(b);
+    if ((address + header_size) % granularity != 0) return false;
+    for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
+      const auto first = reinterpret_cast<std::uintptr_t>(first_block(pool));
+      const auto sentinel = reinterpret_cast<std::uintptr_t>(sentinel_of(pool));
+      if (address < first || address >= sentinel) continue;
+      if (is_free(b)) return true;  // reported as a double free
+      const std::size_t size = block_size(b);
+      if (size < min_block_size || size > sentinel - address) return false;
+      const Block* next = block_at(b, size);
+      if ((next->header & prev_free_flag) != 0) return false;
+      if (b->header & prev_free_flag) {
+        const auto prev = reinterpret_cast<std::uintptr_t>(previous_block(b));
+        if (prev < first || prev >= address || prev % granularity != granularity - header_size) {
+          return false;
+        }
+        const Block* prev_block = previous_block(b);
+        if (!is_free(prev_block) || block_at(prev_block, block_size(prev_block)) != b) return false;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // ---- Pool list ----------------------------------------------------------
+
+  void link_pool(Pool* pool) noexcept {
+    pool->prev = nullptr;
+    pool->next = pools_;
+    if (pools_ != nullptr) pools_->prev = pool;
+    pools_ = pool;
+    ++pool_count_;
+  }
+
+  void unlink_pool(Pool* pool) noexcept {
+    if (pool->prev != nullptr) {
+      pool->prev->next = pool->next;
+    } else {
+      pools_ = pool->next;
+    }
+    if (pool->next != nullptr) pool->next->prev = pool->prev;
+    --pool_count_;
+  }
+
+  bool is_registered(const Pool* pool) const noexcept {
+    for (const Pool* p = pools_; p != nullptr; p = p->next) {
+      if (p == pool) return true;
+    }
+    return false;
+  }
+
+  // Checked builds: does [begin, end) overlap a pool? Reports pool_overlap.
+  bool overlaps_a_pool(std::uintptr_t begin, std::uintptr_t end) const noexcept {
+    for (const Pool* p = pools_; p != nullptr; p = p->next) {
+      const auto pool_begin = reinterpret_cast<std::uintptr_t>(p);
+      const auto pool_end = reinterpret_cast<std::uintptr_t>(p->end);
+      if (begin < pool_end && pool_begin < end) {
+        detail::report(ErrorCode::pool_overlap, "pool overlaps an existing pool", this,
+                       reinterpret_cast<const void*>(begin), end - begin);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- Invariant checks -----------------------------------------------------
+
+  bool corrupted(const char* what, const void* where) const noexcept {
+    detail::report(ErrorCode::heap_corrupted, what, this, where);
+    return false;
+  }
+
+  bool check_pools() const noexcept {
+    std::size_t pools = 0, capacity = 0, used = 0, used_blocks = 0, free_blocks = 0;
+    const Pool* prev_pool = nullptr;
+    for (const Pool* pool = pools_; pool != nullptr; prev_pool = pool, pool = pool->next) {
+      if (pool->prev != prev_pool) return corrupted("pool list links disagree", pool);
+      if (++pools > pool_count_) return corrupted("pool list longer than pool count", pool);
+      const auto first = reinterpret_cast<std::uintptr_t>(first_block(pool));
+      const auto sentinel = reinterpret_cast<std::uintptr_t>(sentinel_of(pool));
+      if (sentinel < first || (sentinel + header_size) % granularity != 0) {
+        return corrupted("pool end misplaced", pool);
+      }
+      for (const Pool* other = pools_; other != pool; other = other->next) {
+        if (reinterpret_cast<std::uintptr_t>(other) < sentinel &&
+            reinterpret_cast<std::uintptr_t>(pool) < reinterpret_cast<std::uintptr_t>(other->end)) {
+          return corrupted("pools overlap", pool);
+        }
+      }
+      bool prev_was_free = false;
+      std::uintptr_t address = first;
+      while (address != sentinel) {
+        const auto* b = reinterpret_cast<const Block*>(address);
+        const std::size_t size = block_size(b);
+        if (size < min_block_size || size > sentinel - address) {
+          return corrupted("block size out of range", b);
+        }
+        if (((b->header & prev_free_flag) != 0) != prev_was_free) {
+          return corrupted("PREV_FREE flag disagrees with the previous block", b);
+        }
+        if (is_free(b)) {
+          if (prev_was_free) return corrupted("two free blocks next to each other", b);
+          if ((b->header & ~size_mask) != free_flag) return corrupted("free block with flags", b);
+          if (self_pointer(const_cast<Block*>(b), size) != b) {
+            return corrupted("free block's self pointer is wrong", b);
+          }
+          ++free_blocks;
+        } else {
+          if ((b->header & aligned_flag) &&
+              (!is_power_of_two(stored_alignment(b)) ||
+               reinterpret_cast<std::uintptr_t>(payload(b)) % stored_alignment(b) != 0)) {
+            return corrupted("aligned block's alignment word is wrong", b);
+          }
+          used += size;
+          ++used_blocks;
+        }
+        capacity += size;
+        prev_was_free = is_free(b);
+        address += size;
+      }
+      const auto* end_block = reinterpret_cast<const Block*>(sentinel);
+      if (end_block->header != (prev_was_free ? prev_free_flag : 0)) {
+        return corrupted("pool sentinel header is wrong", end_block);
+      }
+    }
+    if (pools != pool_count_) return corrupted("pool count wrong", this);
+    if (capacity != capacity_) return corrupted("capacity counter wrong", this);
+    if (used != used_) return corrupted("used-bytes counter wrong", this);
+    if (used_blocks != used_blocks_) return corrupted("used-block counter wrong", this);
+    if (free_blocks != free_blocks_) return corrupted("free-block counter wrong", this);
+    if (peak_used_ < used_) return corrupted("peak below current use", this);
+    return true;
+  }
+
+  // Runs after check_pools(), so every block in a pool is known to be sound
+  // and free_blocks_ is the true number of free blocks.
+  bool check_free_lists() const noexcept {
+    std::size_t listed = 0;
+    for (std::size_t first = 0; first < FirstLevelCount; ++first) {
+      const bool any = sl_bitmaps_[first] != 0;
+      if (any != (((fl_bitmap_ >> first) & 1) != 0)) {
+        return corrupted("first-level bitmap disagrees with second level", &sl_bitmaps_[first]);
+      }
+      for (std::size_t second = 0; second < SecondLevelCount; ++second) {
+        const std::size_t index = (first << sl_shift) + second;
+        const Block* head = heads_[index];
+        if ((head != nullptr) != (((sl_bitmaps_[first] >> second) & 1) != 0)) {
+          return corrupted("second-level bitmap disagrees with free list", &heads_[index]);
+        }
+        Block* const* expected_link = &heads_[index];
+        for (const Block* b = head; b != nullptr; expected_link = &b->next_free, b = b->next_free) {
+          if (++listed > free_blocks_) return corrupted("free lists hold too many blocks", b);
+          if (!owns(b)) return corrupted("free list points outside the pools", b);
+          if (!is_free(b)) return corrupted("used block on a free list", b);
+          if (b->prev_next != expected_link) return corrupted("free list back link wrong", b);
+          if (Classes::index_of(block_size(b)) != index) {
+            return corrupted("free block on the wrong list", b);
+          }
+        }
+      }
+    }
+    if (listed != free_blocks_) return corrupted("free block missing from the lists", this);
+    return true;
+  }
+
+  // ---- Control block ------------------------------------------------------
+
+  FirstBitmap fl_bitmap_ = 0;
+  SecondBitmap sl_bitmaps_[FirstLevelCount] = {};
+  Block* heads_[Classes::class_count] = {};
+  Pool* pools_ = nullptr;
+  std::size_t pool_count_ = 0;
+  std::size_t capacity_ = 0;
+  std::size_t used_ = 0;
+  std::size_t peak_used_ = 0;
+  std::size_t used_blocks_ = 0;
+  std::size_t free_blocks_ = 0;
+  std::size_t failed_allocations_ = 0;
+};
+
+/// A configuration for microcontrollers: blocks up to 64 KiB, 16 classes per
+/// level. On a 32-bit target its control block is under 1 KiB (see
+/// docs/tlsf.md for the figures).
+using TlsfSmall = Tlsf<tlsf_first_levels(std::size_t{64} * 1024 - 64, 16), 16>;
+
+}  // namespace rtalloc
