@@ -1,0 +1,42 @@
+// The heap configurations the measurement tools compare, defined once.
+//
+// Each is an rtalloc::Tlsf instantiation derived from the library's default, so that changing the
+// default moves every configuration with it.
+#pragma once
+
+#include <rtalloc/tlsf.hpp>
+#include <string_view>
+#include <type_traits>
+
+namespace rtalloc::bench {
+
+// The library default (32 classes per power of two).
+using DefaultHeap = Tlsf<>;
+// The microcontroller configuration: small control block, blocks up to 64 KiB.
+using SmallHeap = TlsfSmall;
+// Coarser classes: 16 per power of two, same first levels as the default.
+using Sl16Heap = Tlsf<DefaultHeap::first_level_count, 16>;
+// Finer classes: 64 per power of two; one first level fewer keeps the default's largest block.
+using Sl64Heap = Tlsf<DefaultHeap::first_level_count - 1, 64>;
+
+inline constexpr std::string_view config_names[] = {"default", "small", "sl16", "sl64"};
+
+// Calls fn(std::type_identity<Heap>{}) with the configuration called `name`.
+// Returns false, without calling fn, if there is no such configuration.
+template <class Fn>
+bool visit_config(std::string_view name, Fn&& fn) {
+  if (name == "default") {
+    fn(std::type_identity<DefaultHeap>{});
+  } else if (name == "small") {
+    fn(std::type_identity<SmallHeap>{});
+  } else if (name == "sl16") {
+    fn(std::type_identity<Sl16Heap>{});
+  } else if (name == "sl64") {
+    fn(std::type_identity<Sl64Heap>{});
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace rtalloc::bench
