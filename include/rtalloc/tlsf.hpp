@@ -620,10 +620,11 @@ class Tlsf {
 
   template <class T>
   RTALLOC_HOT_INLINE static std::size_t lowest_bit(T bits) noexcept {  // bits != 0
+    // Through unsigned, so that widening the result costs nothing.
     if constexpr (sizeof(T) <= sizeof(unsigned)) {
-      return static_cast<std::size_t>(__builtin_ctz(bits));
+      return static_cast<unsigned>(__builtin_ctz(bits));
     } else {
-      return static_cast<std::size_t>(__builtin_ctzll(bits));
+      return static_cast<unsigned>(__builtin_ctzll(bits));
     }
   }
 
@@ -648,7 +649,9 @@ class Tlsf {
       second = sl_bitmaps_[first];
     }
     index = (first << sl_shift) + lowest_bit(second);
-    return heads_[index];
+    Block* found = heads_[index];
+    if (found == nullptr) __builtin_unreachable();  // a class's bit is set only if it has blocks
+    return found;
   }
 
   // Removes the free block `b` (head of class `index`) from its list.
