@@ -375,7 +375,7 @@ int run_min_pool(const Trace& trace, const TraceSummary& summary) {
 
   // A pool of `peak` bytes cannot fit: the blocks need at least that plus their headers. Find a
   // size that fits by doubling, then halve the gap down to the resolution.
-  const std::size_t resolution = round_to_granule(std::max<std::uint64_t>(peak / 1000, 4096));
+  const std::size_t resolution = round_to_granule(std::max<std::uint64_t>(peak / 10000, 256));
   std::size_t low = round_to_granule(std::max<std::uint64_t>(peak, Heap::min_pool_size));
   std::size_t high = round_to_granule(std::max<std::uint64_t>(2 * peak, 2 * Heap::min_pool_size));
   auto memory = std::make_unique<PoolMemory>(high);
