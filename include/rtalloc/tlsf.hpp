@@ -449,18 +449,30 @@ class Tlsf {
   template <class Visitor>
   void walk(Visitor&& visitor) const {
     for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
-      const Block* sentinel = sentinel_of(pool);
-      for (const Block* b = first_block(pool); b != sentinel; b = block_at(b, block_size(b))) {
-        const bool used = !is_free(b);
-        const BlockInfo info{payload(b), used ? usable_size_of(b) : block_size(b) - header_size,
-                             block_size(b), used};
-        if constexpr (std::is_same_v<std::invoke_result_t<Visitor&, const BlockInfo&>, bool>) {
-          if (!visitor(info)) return;
-        } else {
-          visitor(info);
-        }
-      }
+      if (!walk_blocks(pool, visitor)) return;
     }
+  }
+
+  /// walk() over one pool (`pool` = the pointer given to add_pool), without
+  /// the heap: for interfaces that name only the pool. O(blocks in the pool).
+  template <class Visitor>
+  static void walk_pool(const void* pool_memory, Visitor&& visitor) {
+    walk_blocks(pool_at(pool_memory), visitor);
+  }
+
+  /// The invariants of one pool's blocks (2 to 6 in docs/tlsf.md), without
+  /// the heap's lists and counters; reports the first broken one as
+  /// heap_corrupted and returns false. O(blocks in the pool).
+  static bool check_pool(const void* pool_memory) noexcept {
+    BlockTally tally;
+    return check_pool_blocks(pool_at(pool_memory), tally, nullptr);
+  }
+
+  /// usable_size(p) read from the block's header alone, with no heap and no
+  /// validation: `p` must be a live block of a heap of this type. For
+  /// interfaces that pass no heap. O(1); 0 for nullptr.
+  static std::size_t block_usable_size(const void* p) noexcept {
+    return p == nullptr ? 0 : usable_size_of(block_of(const_cast<void*>(p)));
   }
 
   /// Verifies every invariant of the heap (listed in docs/tlsf.md): pool
@@ -892,6 +904,23 @@ class Tlsf {
     return false;
   }
 
+  // Calls visitor for each block of `pool`; false if the visitor stopped it.
+  template <class Visitor>
+  static bool walk_blocks(const Pool* pool, Visitor& visitor) {
+    const Block* sentinel = sentinel_of(pool);
+    for (const Block* b = first_block(pool); b != sentinel; b = block_at(b, block_size(b))) {
+      const bool used = !is_free(b);
+      const BlockInfo info{payload(b), used ? usable_size_of(b) : block_size(b) - header_size,
+                           block_size(b), used};
+      if constexpr (std::is_same_v<std::invoke_result_t<Visitor&, const BlockInfo&>, bool>) {
+        if (!visitor(info)) return false;
+      } else {
+        visitor(info);
+      }
+    }
+    return true;
+  }
+
   // ---- Pool list ----------------------------------------------------------
 
   void link_pool(Pool* pool) noexcept {
@@ -936,68 +965,88 @@ class Tlsf {
   // ---- Invariant checks -----------------------------------------------------
 
   bool corrupted(const char* what, const void* where) const noexcept {
-    detail::report(ErrorCode::heap_corrupted, what, this, where);
+    return corrupted(this, what, where);
+  }
+
+  // What check_pool_blocks counts in the pools it checks.
+  struct BlockTally {
+    std::size_t capacity = 0, used = 0, used_blocks = 0, free_blocks = 0;
+  };
+
+  static bool corrupted(const void* heap, const char* what, const void* where) noexcept {
+    detail::report(ErrorCode::heap_corrupted, what, heap, where);
     return false;
   }
 
+  // Checks the blocks of one pool (invariants 2 to 6 of docs/tlsf.md) and
+  // adds them up in `tally`; reports the first broken invariant for `heap`.
+  static bool check_pool_blocks(const Pool* pool, BlockTally& tally, const void* heap) noexcept {
+    const auto first = reinterpret_cast<std::uintptr_t>(first_block(pool));
+    const auto sentinel = reinterpret_cast<std::uintptr_t>(sentinel_of(pool));
+    if (sentinel < first || (sentinel + header_size) % granularity != 0) {
+      return corrupted(heap, "pool end misplaced", pool);
+    }
+    bool prev_was_free = false;
+    std::uintptr_t address = first;
+    while (address != sentinel) {
+      const auto* b = reinterpret_cast<const Block*>(address);
+      const std::size_t size = block_size(b);
+      if (size < min_block_size || size > sentinel - address) {
+        return corrupted(heap, "block size out of range", b);
+      }
+      if (((b->header & prev_free_flag) != 0) != prev_was_free) {
+        return corrupted(heap, "PREV_FREE flag disagrees with the previous block", b);
+      }
+      if (is_free(b)) {
+        if (prev_was_free) return corrupted(heap, "two free blocks next to each other", b);
+        if ((b->header & ~size_mask) != free_flag) {
+          return corrupted(heap, "free block with flags", b);
+        }
+        if (self_pointer(const_cast<Block*>(b), size) != b) {
+          return corrupted(heap, "free block's self pointer is wrong", b);
+        }
+        ++tally.free_blocks;
+      } else {
+        if ((b->header & aligned_flag) &&
+            (!is_power_of_two(stored_alignment(b)) ||
+             reinterpret_cast<std::uintptr_t>(payload(b)) % stored_alignment(b) != 0)) {
+          return corrupted(heap, "aligned block's alignment word is wrong", b);
+        }
+        tally.used += size;
+        ++tally.used_blocks;
+      }
+      tally.capacity += size;
+      prev_was_free = is_free(b);
+      address += size;
+    }
+    const auto* end_block = reinterpret_cast<const Block*>(sentinel);
+    if (end_block->header != (prev_was_free ? prev_free_flag : 0)) {
+      return corrupted(heap, "pool sentinel header is wrong", end_block);
+    }
+    return true;
+  }
+
   bool check_pools() const noexcept {
-    std::size_t pools = 0, capacity = 0, used = 0, used_blocks = 0, free_blocks = 0;
+    std::size_t pools = 0;
+    BlockTally tally;
     const Pool* prev_pool = nullptr;
     for (const Pool* pool = pools_; pool != nullptr; prev_pool = pool, pool = pool->next) {
       if (pool->prev != prev_pool) return corrupted("pool list links disagree", pool);
       if (++pools > pool_count_) return corrupted("pool list longer than pool count", pool);
-      const auto first = reinterpret_cast<std::uintptr_t>(first_block(pool));
       const auto sentinel = reinterpret_cast<std::uintptr_t>(sentinel_of(pool));
-      if (sentinel < first || (sentinel + header_size) % granularity != 0) {
-        return corrupted("pool end misplaced", pool);
-      }
       for (const Pool* other = pools_; other != pool; other = other->next) {
         if (reinterpret_cast<std::uintptr_t>(other) < sentinel &&
             reinterpret_cast<std::uintptr_t>(pool) < reinterpret_cast<std::uintptr_t>(other->end)) {
           return corrupted("pools overlap", pool);
         }
       }
-      bool prev_was_free = false;
-      std::uintptr_t address = first;
-      while (address != sentinel) {
-        const auto* b = reinterpret_cast<const Block*>(address);
-        const std::size_t size = block_size(b);
-        if (size < min_block_size || size > sentinel - address) {
-          return corrupted("block size out of range", b);
-        }
-        if (((b->header & prev_free_flag) != 0) != prev_was_free) {
-          return corrupted("PREV_FREE flag disagrees with the previous block", b);
-        }
-        if (is_free(b)) {
-          if (prev_was_free) return corrupted("two free blocks next to each other", b);
-          if ((b->header & ~size_mask) != free_flag) return corrupted("free block with flags", b);
-          if (self_pointer(const_cast<Block*>(b), size) != b) {
-            return corrupted("free block's self pointer is wrong", b);
-          }
-          ++free_blocks;
-        } else {
-          if ((b->header & aligned_flag) &&
-              (!is_power_of_two(stored_alignment(b)) ||
-               reinterpret_cast<std::uintptr_t>(payload(b)) % stored_alignment(b) != 0)) {
-            return corrupted("aligned block's alignment word is wrong", b);
-          }
-          used += size;
-          ++used_blocks;
-        }
-        capacity += size;
-        prev_was_free = is_free(b);
-        address += size;
-      }
-      const auto* end_block = reinterpret_cast<const Block*>(sentinel);
-      if (end_block->header != (prev_was_free ? prev_free_flag : 0)) {
-        return corrupted("pool sentinel header is wrong", end_block);
-      }
+      if (!check_pool_blocks(pool, tally, this)) return false;
     }
     if (pools != pool_count_) return corrupted("pool count wrong", this);
-    if (capacity != capacity_) return corrupted("capacity counter wrong", this);
-    if (used != used_) return corrupted("used-bytes counter wrong", this);
-    if (used_blocks != used_blocks_) return corrupted("used-block counter wrong", this);
-    if (free_blocks != free_blocks_) return corrupted("free-block counter wrong", this);
+    if (tally.capacity != capacity_) return corrupted("capacity counter wrong", this);
+    if (tally.used != used_) return corrupted("used-bytes counter wrong", this);
+    if (tally.used_blocks != used_blocks_) return corrupted("used-block counter wrong", this);
+    if (tally.free_blocks != free_blocks_) return corrupted("free-block counter wrong", this);
     if (peak_used_ < used_) return corrupted("peak below current use", this);
     return true;
   }
