@@ -31,31 +31,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "rtalloc/pool_error.hpp"
 #include "rtalloc/spin_lock.hpp"
 
 namespace rtalloc {
-
-/// Why a pool operation did not do what was asked.
-enum class PoolError : std::uint8_t {
-  none,          ///< success
-  exhausted,     ///< no free block
-  too_large,     ///< the request exceeds the block size
-  stale_handle,  ///< the handle was freed, never issued, or belongs to another pool
-};
-
-constexpr const char* to_string(PoolError error) noexcept {
-  switch (error) {
-    case PoolError::none:
-      return "none";
-    case PoolError::exhausted:
-      return "exhausted";
-    case PoolError::too_large:
-      return "too_large";
-    case PoolError::stale_handle:
-      return "stale_handle";
-  }
-  return "unknown";
-}
 
 /// How handles are laid out: IndexBits for the slot index (capacity up to
 /// 2^IndexBits - 1), GenerationBits for the generation; together at most 64.
