@@ -154,6 +154,13 @@ class HandlePool {
     return slot == nullptr ? std::span<std::byte>{} : std::span<std::byte>{slot->data, slot->size};
   }
 
+  /// The slot a handle names, and the generation it carries (for logs and
+  /// diagnostics; whether it is current is valid()'s question). O(1).
+  static constexpr std::size_t slot_of(Handle handle) noexcept { return index_of(handle); }
+  static constexpr Word generation_of(Handle handle) noexcept {
+    return static_cast<Word>(handle.value >> Layout::index_bits);
+  }
+
   /// Is the handle the current allocation of its slot? O(1).
   bool valid(Handle handle) const noexcept { return find(handle) != nullptr; }
 
@@ -197,8 +204,7 @@ class HandlePool {
     const std::uint32_t index = index_of(handle);
     if (index >= capacity_) return nullptr;
     const Slot& slot = slots_[index];
-    const Word generation = static_cast<Word>(handle.value >> Layout::index_bits);
-    if ((slot.generation & 1) == 0 || slot.generation != generation) return nullptr;
+    if ((slot.generation & 1) == 0 || slot.generation != generation_of(handle)) return nullptr;
     return &slot;
   }
 
