@@ -67,6 +67,8 @@ class SlabPool {
   static constexpr unsigned index_bits = sizeof(HeadWord) * 4;  // half the word
   static constexpr HeadWord index_mask = (HeadWord{1} << index_bits) - 1;
   static constexpr std::uint32_t no_slot = static_cast<std::uint32_t>(index_mask);
+  // An allocated slot's link holds this instead of a next index.
+  static constexpr std::uint32_t in_use = no_slot - 1;
 
   struct Control {
     std::atomic<HeadWord> head;
@@ -80,8 +82,9 @@ class SlabPool {
   static constexpr std::size_t slot_size = (sizeof(T) + alignof(T) - 1) / alignof(T) * alignof(T);
   /// Bytes of bookkeeping at the start of the block, besides 4 per slot.
   static constexpr std::size_t control_bytes = sizeof(Control);
-  /// The largest number of slots the head word can index.
-  static constexpr std::size_t max_capacity = static_cast<std::size_t>(index_mask) - 1;
+  /// The largest number of slots the head word can index (two index values
+  /// are reserved: end of list, and in use).
+  static constexpr std::size_t max_capacity = static_cast<std::size_t>(index_mask) - 2;
 
   /// An empty pool with no memory: every allocate returns nullptr.
   constexpr SlabPool() noexcept = default;
@@ -134,30 +137,22 @@ class SlabPool {
       if (control_->head.compare_exchange_weak(head, pack(next, tag_of(head) + 1),
                                                std::memory_order_acquire,
                                                std::memory_order_acquire)) {
+        links_[index].store(in_use, std::memory_order_relaxed);
         control_->available.fetch_sub(1, std::memory_order_relaxed);
         return reinterpret_cast<T*>(slots_ + std::size_t{index} * slot_size);
       }
     }
   }
 
-  /// Returns the slot at `p` (from allocate() of this pool; nullptr is a
-  /// no-op). Lock-free; O(1) apart from retries caused by other threads.
-  /// A pointer that is not a slot of this pool is ignored.
-  void deallocate(T* p) noexcept {
-    if (p == nullptr || !owns(p)) return;
-    const auto index = static_cast<std::uint32_t>(
-        (reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(slots_)) /
-        slot_size);
-    HeadWord head = control_->head.load(std::memory_order_relaxed);
-    for (;;) {
-      links_[index].store(index_of(head), std::memory_order_relaxed);
-      if (control_->head.compare_exchange_weak(head, pack(index, tag_of(head) + 1),
-                                               std::memory_order_release,
-                                               std::memory_order_relaxed)) {
-        control_->available.fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
-    }
+  /// Returns the slot at `p` to the pool and returns true. Lock-free; O(1)
+  /// apart from retries caused by other threads. Returns false, changing
+  /// nothing, for nullptr and for any pointer that is not a slot of this
+  /// pool allocated now: a double free (also from two threads at once), a
+  /// slot never allocated, a foreign or interior pointer.
+  bool deallocate(T* p) noexcept {
+    if (!claim(p)) return false;
+    push(slot_index(p));
+    return true;
   }
 
   /// allocate() and construct a T from `args`; nullptr when exhausted.
@@ -167,11 +162,13 @@ class SlabPool {
     return p == nullptr ? nullptr : new (p) T(std::forward<Args>(args)...);
   }
 
-  /// Destroys *p and deallocate()s it; nullptr is a no-op.
-  void destroy(T* p) noexcept {
-    if (p == nullptr) return;
+  /// Destroys *p and deallocate()s it. Returns false, destroying nothing,
+  /// where deallocate() would (nullptr, a double destroy, a foreign pointer).
+  bool destroy(T* p) noexcept {
+    if (!claim(p)) return false;
     p->~T();
-    deallocate(p);
+    push(slot_index(p));
+    return true;
   }
 
   /// Number of slots. O(1).
@@ -195,6 +192,35 @@ class SlabPool {
  private:
   using Link = std::atomic<std::uint32_t>;
   static_assert(Link::is_always_lock_free, "SlabPool: needs lock-free 32-bit atomics.");
+
+  std::uint32_t slot_index(const T* p) const noexcept {
+    return static_cast<std::uint32_t>(
+        (reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(slots_)) /
+        slot_size);
+  }
+
+  // Takes an allocated slot out of use: only one claim of an allocation can
+  // succeed, so a second free of it (from any thread) is refused.
+  bool claim(const T* p) noexcept {
+    if (p == nullptr || !owns(p)) return false;
+    std::uint32_t expected = in_use;
+    return links_[slot_index(p)].compare_exchange_strong(expected, no_slot,
+                                                         std::memory_order_relaxed);
+  }
+
+  // Pushes a claimed slot onto the free stack.
+  void push(std::uint32_t index) noexcept {
+    HeadWord head = control_->head.load(std::memory_order_relaxed);
+    for (;;) {
+      links_[index].store(index_of(head), std::memory_order_relaxed);
+      if (control_->head.compare_exchange_weak(head, pack(index, tag_of(head) + 1),
+                                               std::memory_order_release,
+                                               std::memory_order_relaxed)) {
+        control_->available.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
 
   static constexpr std::uintptr_t align_up(std::uintptr_t value, std::size_t align) noexcept {
     return (value + align - 1) & ~(std::uintptr_t{align} - 1);

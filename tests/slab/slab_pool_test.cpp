@@ -106,15 +106,46 @@ TYPED_TEST(SlabPoolTest, ForeignPointersAreIgnored) {
   ASSERT_NE(p, nullptr);
   const std::size_t available = pool.available();
   T outside{};
-  pool.deallocate(&outside);
-  pool.deallocate(nullptr);
+  EXPECT_FALSE(pool.deallocate(&outside));
+  EXPECT_FALSE(pool.deallocate(nullptr));
   if (Pool::slot_size > 1) {
-    pool.deallocate(reinterpret_cast<T*>(reinterpret_cast<std::byte*>(p) + 1));  // interior
+    EXPECT_FALSE(pool.deallocate(reinterpret_cast<T*>(reinterpret_cast<std::byte*>(p) + 1)));
   }
+  T* never_allocated = pool.allocate();
+  ASSERT_NE(never_allocated, nullptr);
+  ASSERT_TRUE(pool.deallocate(never_allocated));
+  EXPECT_FALSE(pool.deallocate(never_allocated));  // double free: refused
   EXPECT_EQ(pool.available(), available);
   EXPECT_FALSE(pool.owns(&outside));
-  pool.deallocate(p);
+  EXPECT_TRUE(pool.deallocate(p));
+  EXPECT_FALSE(pool.deallocate(p));
   EXPECT_EQ(pool.available(), available + 1);
+  // The free list holds every slot once: no slot is handed out twice.
+  std::set<T*> all;
+  while (T* q = pool.allocate()) ASSERT_TRUE(all.insert(q).second);
+  EXPECT_EQ(all.size(), pool.capacity());
+}
+
+TEST(SlabPool, DoubleFreeFromTwoThreadsSucceedsOnce) {
+  alignas(Message) std::byte memory[4096];
+  rtalloc::SlabPool<Message> pool(memory, sizeof memory);
+  for (int round = 0; round < 500; ++round) {
+    Message* m = pool.allocate();
+    ASSERT_NE(m, nullptr);
+    std::atomic<int> successes{0};
+    std::atomic<bool> go{false};
+    auto free_it = [&] {
+      while (!go.load()) {
+      }
+      if (pool.deallocate(m)) successes.fetch_add(1);
+    };
+    std::thread a(free_it), b(free_it);
+    go.store(true);
+    a.join();
+    b.join();
+    ASSERT_EQ(successes.load(), 1) << "round " << round;
+    ASSERT_EQ(pool.available(), pool.capacity());
+  }
 }
 
 TEST(SlabPool, EmptyPoolsRefuse) {
@@ -143,7 +174,9 @@ TEST(SlabPool, CreateConstructsAndDestroyDestructs) {
   while (Counted* c = pool.create(&alive, static_cast<int>(objects.size()))) objects.push_back(c);
   EXPECT_EQ(static_cast<std::size_t>(alive), pool.capacity());
   EXPECT_EQ(objects.back()->value_, static_cast<int>(objects.size()) - 1);
-  for (Counted* c : objects) pool.destroy(c);
+  for (Counted* c : objects) EXPECT_TRUE(pool.destroy(c));
+  EXPECT_EQ(alive, 0);
+  EXPECT_FALSE(pool.destroy(objects.front()));  // destroyed twice: refused, no destructor run
   EXPECT_EQ(alive, 0);
   EXPECT_EQ(pool.available(), pool.capacity());
 }
