@@ -373,7 +373,7 @@ class Tlsf {
     const bool aligned = (header & aligned_flag) != 0;
     const std::size_t needed = block_size_for(size + (aligned ? header_size : 0));
     if (resize_in_place(block, needed)) return p;
-    void* moved = aligned ? allocate_aligned(size, stored_alignment(block)) : allocate(size);
+    void* moved = aligned ? allocate_aligned(size, alignment_word(block)) : allocate(size);
     if (moved == nullptr) return nullptr;
     const std::size_t old_usable = usable_size_of(block);
     std::memcpy(moved, p, size < old_usable ? size : old_usable);
@@ -527,7 +527,6 @@ class Tlsf {
     return *reinterpret_cast<std::size_t*>(reinterpret_cast<std::uintptr_t>(b) + block_size(b) -
                                            header_size);
   }
-  static std::size_t stored_alignment(const Block* b) noexcept { return alignment_word(b); }
 
   static std::size_t usable_size_of(const Block* b) noexcept {
     return block_size(b) - header_size - ((b->header & aligned_flag) ? header_size : 0);
@@ -774,9 +773,22 @@ class Tlsf {
     }
   }
 
+  // Sets used block b's size, keeping its flags and, for an aligned block,
+  // its alignment word (moved to the new end). Call it before anything is
+  // written over b's old last word.
+  static void set_used_size(Block* b, std::size_t size) noexcept {
+    const std::size_t flags = b->header & ~size_mask;
+    if (flags & aligned_flag) {
+      const std::size_t align = alignment_word(b);
+      b->header = size | flags;
+      alignment_word(b) = align;
+    } else {
+      b->header = size | flags;
+    }
+  }
+
   // Gives the tail of used block `b` beyond `size` bytes back to the free
-  // lists, merging it with a free successor; keeps b's flags and, for an
-  // aligned block, moves the alignment word to the new end.
+  // lists, merging it with a free successor.
   void shrink_block(Block* b, std::size_t size) noexcept {
     const std::size_t current = block_size(b);
     if (size == current) return;
@@ -791,11 +803,9 @@ class Tlsf {
       next->header |= prev_free_flag;
       ++free_blocks_;
     }
-    const std::size_t alignment_value = (b->header & aligned_flag) ? alignment_word(b) : 0;
-    b->header = size | (b->header & ~size_mask);
+    set_used_size(b, size);
     make_free_block(block_at(b, size), rest);
     used_ -= current - size;
-    if (alignment_value != 0) alignment_word(b) = alignment_value;
   }
 
   // Resizes used block `b` to `size` bytes without moving it, if the block or
@@ -808,15 +818,19 @@ class Tlsf {
     }
     Block* next = block_at(b, current);
     if (!is_free(next) || current + block_size(next) < size) return false;
-    const std::size_t alignment_value = (b->header & aligned_flag) ? alignment_word(b) : 0;
     const std::size_t combined = current + block_size(next);
     unlink_free_block(next);
-    --free_blocks_;
-    b->header = combined | (b->header & ~size_mask);
-    block_at(b, combined)->header &= ~prev_free_flag;
-    used_ += combined - current;
-    if (alignment_value != 0) alignment_word(b) = alignment_value;
-    shrink_block(b, size);
+    if (combined - size >= min_block_size) {
+      // The rest of `next` stays free (the block after it keeps PREV_FREE).
+      set_used_size(b, size);
+      make_free_block(block_at(b, size), combined - size);
+    } else {
+      size = combined;
+      set_used_size(b, size);
+      block_at(b, size)->header &= ~prev_free_flag;
+      --free_blocks_;
+    }
+    used_ += size - current;
     if (used_ > peak_used_) peak_used_ = used_;
     return true;
   }
@@ -1008,8 +1022,8 @@ class Tlsf {
         ++tally.free_blocks;
       } else {
         if ((b->header & aligned_flag) &&
-            (!is_power_of_two(stored_alignment(b)) ||
-             reinterpret_cast<std::uintptr_t>(payload(b)) % stored_alignment(b) != 0)) {
+            (!is_power_of_two(alignment_word(b)) ||
+             reinterpret_cast<std::uintptr_t>(payload(b)) % alignment_word(b) != 0)) {
           return corrupted(heap, "aligned block's alignment word is wrong", b);
         }
         tally.used += size;
