@@ -84,6 +84,43 @@ ByteChunk<ChunkBytes>* make_chunks(ByteChunkPool<ChunkBytes>& pool,
   return first;
 }
 
+// What append_chunks did: the chunks it added (first_added is null when
+// the bytes fitted in the tail).
+template <std::size_t ChunkBytes>
+struct Appended {
+  PoolError error;
+  ByteChunk<ChunkBytes>* first_added;
+  std::size_t chunks_added;
+};
+
+// Appends `bytes` after `tail` (null for an empty chain): fills the tail's
+// free room, then links chunks taken from the pool, all of them taken before
+// anything is written, so that on exhausted nothing changes. `tail` moves to
+// the new last chunk. Each chunk's count is published before the link to the
+// next chunk, both with release stores: ByteQueue's consumer relies on that
+// order; for the single-threaded containers it costs nothing extra on x86.
+template <std::size_t ChunkBytes>
+Appended<ChunkBytes> append_chunks(ByteChunkPool<ChunkBytes>& pool, ByteChunk<ChunkBytes>*& tail,
+                                   std::span<const std::byte> bytes) noexcept {
+  using Chunk = ByteChunk<ChunkBytes>;
+  const std::uint32_t end = tail != nullptr ? tail->end.load(std::memory_order_relaxed) : 0;
+  const std::size_t into_tail = tail != nullptr ? std::min(ChunkBytes - end, bytes.size()) : 0;
+  Chunk* last = nullptr;
+  Chunk* added = nullptr;
+  if (bytes.size() > into_tail) {
+    added = make_chunks(pool, bytes.subspan(into_tail), &last);
+    if (added == nullptr) return {PoolError::exhausted, nullptr, 0};
+  }
+  if (into_tail != 0) {
+    std::memcpy(tail->data + end, bytes.data(), into_tail);
+    tail->end.store(static_cast<std::uint32_t>(end + into_tail), std::memory_order_release);
+  }
+  if (added == nullptr) return {PoolError::none, nullptr, 0};
+  if (tail != nullptr) tail->next.store(added, std::memory_order_release);
+  tail = last;
+  return {PoolError::none, added, (bytes.size() - into_tail + ChunkBytes - 1) / ChunkBytes};
+}
+
 // The chunk chain ByteBuffer and ByteDeque share: chunks from head to tail,
 // the first `begin` bytes of the head already consumed.
 template <std::size_t ChunkBytes>
@@ -98,28 +135,10 @@ class ChunkChain {
   ~ChunkChain() { clear(); }
 
   PoolError append(std::span<const std::byte> bytes) noexcept {
-    const std::size_t room = tail_ != nullptr ? ChunkBytes - end_of(tail_) : 0;
-    const std::size_t into_tail = std::min(room, bytes.size());
-    Chunk* last = nullptr;
-    Chunk* added = nullptr;
-    if (bytes.size() > into_tail) {
-      added = make_chunks(*pool_, bytes.subspan(into_tail), &last);
-      if (added == nullptr) return PoolError::exhausted;
-    }
-    if (into_tail != 0) {
-      std::memcpy(tail_->data + end_of(tail_), bytes.data(), into_tail);
-      tail_->end.store(static_cast<std::uint32_t>(end_of(tail_) + into_tail),
-                       std::memory_order_relaxed);
-    }
-    if (added != nullptr) {
-      if (tail_ != nullptr) {
-        tail_->next.store(added, std::memory_order_relaxed);
-      } else {
-        head_ = added;
-      }
-      tail_ = last;
-      chunks_ += (bytes.size() - into_tail + ChunkBytes - 1) / ChunkBytes;
-    }
+    const Appended<ChunkBytes> appended = append_chunks(*pool_, tail_, bytes);
+    if (appended.error != PoolError::none) return appended.error;
+    if (head_ == nullptr) head_ = appended.first_added;
+    chunks_ += appended.chunks_added;
     size_ += bytes.size();
     return PoolError::none;
   }
@@ -333,24 +352,8 @@ class ByteQueue {
   /// supply the chunks (exhausted: the queue is as it was). Lock-free; O(bytes
   /// / ChunkBytes + 1) apart from the pool's retries.
   PoolError push(std::span<const std::byte> bytes) noexcept {
-    if (tail_ == nullptr) return PoolError::exhausted;
-    const std::uint32_t end = tail_->end.load(std::memory_order_relaxed);  // ours to write
-    const std::size_t into_tail = std::min(ChunkBytes - end, bytes.size());
-    Chunk* last = nullptr;
-    Chunk* added = nullptr;
-    if (bytes.size() > into_tail) {
-      added = detail::make_chunks(*pool_, bytes.subspan(into_tail), &last);
-      if (added == nullptr) return PoolError::exhausted;
-    }
-    if (into_tail != 0) {
-      std::memcpy(tail_->data + end, bytes.data(), into_tail);
-      tail_->end.store(static_cast<std::uint32_t>(end + into_tail), std::memory_order_release);
-    }
-    if (added != nullptr) {
-      tail_->next.store(added, std::memory_order_release);  // publishes the new chunks' bytes
-      tail_ = last;
-    }
-    return PoolError::none;
+    if (tail_ == nullptr) return PoolError::exhausted;  // no first chunk (see valid())
+    return detail::append_chunks(*pool_, tail_, bytes).error;
   }
   PoolError push(std::byte byte) noexcept { return push({&byte, 1}); }
 
