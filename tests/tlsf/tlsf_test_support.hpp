@@ -128,6 +128,19 @@ class ErrorRecordingTest : public ::testing::Test {
            << describe(reports);
   }
 
+  // Exactly one report is pending: `code`, from `heap`, about `address`; it is consumed.
+  static ::testing::AssertionResult took_report(ErrorCode code, const void* heap,
+                                                const void* address) {
+    const std::vector<ErrorInfo> reports = ErrorLog::take();
+    if (reports.size() == 1 && reports.front().code == code && reports.front().heap == heap &&
+        reports.front().address == address) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << "expected exactly one " << to_string(code) << " report from heap " << heap
+           << " about " << address << ", got " << reports.size() << ":" << describe(reports);
+  }
+
   static ::testing::AssertionResult no_reports() {
     if (ErrorLog::count() == 0) {
       return ::testing::AssertionSuccess();
