@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "rtalloc/lock.hpp"
 #include "rtalloc/pool_error.hpp"
 #include "rtalloc/spin_lock.hpp"
 
@@ -229,20 +230,6 @@ class HandlePool {
   std::size_t available_ = 0;
   std::uint32_t free_head_ = no_slot;
 };
-
-namespace detail {
-template <class Lock>
-class LockGuard {
- public:
-  explicit LockGuard(Lock& lock) noexcept : lock_(lock) { lock_.lock(); }
-  ~LockGuard() { lock_.unlock(); }
-  LockGuard(const LockGuard&) = delete;
-  LockGuard& operator=(const LockGuard&) = delete;
-
- private:
-  Lock& lock_;
-};
-}  // namespace detail
 
 /// A HandlePool whose handles may be allocated, checked, used and freed
 /// from several threads: every call runs under `Lock` (any BasicLockable:
