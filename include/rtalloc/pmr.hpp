@@ -13,6 +13,7 @@
 #include <mutex>
 #include <new>
 
+#include "rtalloc/flex_tlsf.hpp"
 #include "rtalloc/heap.hpp"
 
 namespace rtalloc {
@@ -133,6 +134,41 @@ class SynchronizedTlsfResource : public std::pmr::memory_resource,
 
  private:
   mutable Lock lock_;
+};
+
+/// A pool source for FlexTlsf (see <rtalloc/flex_tlsf.hpp>) that takes its
+/// regions from a std::pmr::memory_resource, at least `step` bytes at a time.
+/// Costs what the resource's allocate and deallocate cost.
+class ResourceSource {
+ public:
+  static constexpr std::size_t default_step = std::size_t{64} << 10;
+
+  /// Regions from `upstream` (by default the program's default resource).
+  explicit ResourceSource(std::pmr::memory_resource* upstream = std::pmr::get_default_resource(),
+                          std::size_t step = default_step) noexcept
+      : upstream_(upstream), step_(step) {}
+
+  /// max(min_bytes, step) bytes from the resource, or {nullptr, 0} if it
+  /// throws std::bad_alloc.
+  Region acquire(std::size_t min_bytes) noexcept {
+    const std::size_t bytes = min_bytes > step_ ? min_bytes : step_;
+    try {
+      return {upstream_->allocate(bytes, alignof(std::max_align_t)), bytes};
+    } catch (const std::bad_alloc&) {
+      return {};
+    }
+  }
+
+  /// Returns `region` to the resource.
+  void release(Region region) noexcept {
+    upstream_->deallocate(region.memory, region.bytes, alignof(std::max_align_t));
+  }
+
+  std::pmr::memory_resource* upstream() const noexcept { return upstream_; }
+
+ private:
+  std::pmr::memory_resource* upstream_;
+  std::size_t step_;
 };
 
 }  // namespace rtalloc

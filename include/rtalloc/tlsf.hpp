@@ -175,6 +175,24 @@ class Tlsf {
   static constexpr std::size_t min_pool_size =
       alignof(Pool) - 1 + sizeof(Pool) + 2 * granularity + header_size + min_block_size;
 
+  /// The pool bytes (as passed to add_pool or extend_pool, at any
+  /// alignment) that guarantee allocate(size, align) succeeds in them alone:
+  /// what a heap that grows asks its source for. O(1). Returns 0 if no pool
+  /// can serve the request (size above max_allocation, or align not a power
+  /// of two or too large).
+  static constexpr std::size_t pool_size_for(std::size_t size,
+                                             std::size_t align = alignment) noexcept {
+    if (size > max_allocation || !is_power_of_two(align) || align > max_block_size) return 0;
+    std::size_t search = block_size_for(size);
+    if (align > granularity) {  // as allocate_aligned searches
+      if (size > max_allocation - header_size) return 0;
+      search = block_size_for(size + header_size) + min_block_size + align - granularity;
+    }
+    if (search > Classes::last_class_start) return 0;
+    // A block at the start of the request's rounded-up class always serves it.
+    return min_pool_size - min_block_size + Classes::class_start(Classes::index_at_least(search));
+  }
+
   /// An empty heap: every allocation fails until a pool is added.
   /// constexpr, so a static Tlsf is constant-initialized (zero, in .bss).
   constexpr Tlsf() noexcept = default;
@@ -419,6 +437,11 @@ class Tlsf {
     return false;
   }
 
+  /// Allocations that returned nullptr since construction (stats() has it
+  /// too); a heap that grows compares it to tell exhaustion from bad input.
+  /// O(1).
+  std::size_t failed_allocations() const noexcept { return failed_allocations_; }
+
   /// The heap's statistics. O(1), except largest_free, which looks at the
   /// blocks of the highest non-empty class: O(length of that one list).
   TlsfStats stats() const noexcept {
@@ -473,6 +496,15 @@ class Tlsf {
   /// interfaces that pass no heap. O(1); 0 for nullptr.
   static std::size_t block_usable_size(const void* p) noexcept {
     return p == nullptr ? 0 : usable_size_of(block_of(const_cast<void*>(p)));
+  }
+
+  /// The alignment `p` was allocated with: the one given to allocate(size,
+  /// align) if above granularity, else `alignment`. Read from the block
+  /// alone, with no validation: `p` must be a live block of a heap of this
+  /// type. O(1).
+  static std::size_t block_alignment(const void* p) noexcept {
+    const Block* block = block_of(const_cast<void*>(p));
+    return (block->header & aligned_flag) ? alignment_word(block) : alignment;
   }
 
   /// Verifies every invariant of the heap (listed in docs/tlsf.md): pool

@@ -1,0 +1,345 @@
+// rtalloc::FlexTlsf — a TLSF heap that grows. When an allocation does not
+// fit, it asks a *pool source* for memory, adds it to the heap (extending the
+// last pool in place when the source can), and retries.
+//
+//   rtalloc::FlexTlsf<rtalloc::OsPages> heap;   // <rtalloc/hosted/os_pages.hpp>
+//   void* p = heap.allocate(100);               // the first call maps memory
+//
+// Costs: every operation is that of rtalloc::Tlsf (O(1)) when the memory it
+// needs is already there. An allocation that must grow adds one call to the
+// source and one O(1) add_pool or extend_pool, then a second search. Memory
+// goes back to the source when the heap is destroyed, and on request: trim().
+//
+// This header is freestanding. Sources: FixedRegion (here), OsPages
+// (<rtalloc/hosted/os_pages.hpp>), ResourceSource (<rtalloc/pmr.hpp>), or
+// any type that models rtalloc::pool_source.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+#include <utility>
+
+#include "rtalloc/tlsf.hpp"
+
+namespace rtalloc {
+
+/// A span of memory that a pool source hands out. {nullptr, 0} means none.
+struct Region {
+  void* memory = nullptr;
+  std::size_t bytes = 0;
+};
+
+/// A pool source. acquire(min_bytes) returns a region of at least min_bytes
+/// bytes, aligned to alignof(std::max_align_t), or {nullptr, 0}; it may
+/// return more (its growth step). release(region) takes back a region that
+/// acquire returned, with any bytes grow added.
+template <class S>
+concept pool_source = requires(S& source, Region region, std::size_t bytes) {
+  { source.acquire(bytes) } -> std::same_as<Region>;
+  source.release(region);
+};
+
+/// A source that can extend a region in place: grow(region, min_bytes)
+/// makes the memory right after the region's end usable and returns how
+/// many bytes it added (at least min_bytes), or 0 if it cannot.
+template <class S>
+concept growable_pool_source = pool_source<S> &&
+    requires(S& source, Region region, std::size_t bytes) {
+  { source.grow(region, bytes) } -> std::same_as<std::size_t>;
+};
+
+/// A source that can take back the physical memory of pages whose contents
+/// no longer matter, keeping their addresses usable (they read as zero
+/// afterwards): discard(memory, bytes) works on the whole pages inside the
+/// range and returns how many bytes it discarded.
+template <class S>
+concept discarding_pool_source = pool_source<S> &&
+    requires(S& source, void* memory, std::size_t bytes) {
+  { source.discard(memory, bytes) } -> std::same_as<std::size_t>;
+};
+
+/// A source of one fixed region (a linker section, a static array), handed
+/// out whole on the first acquire that it can satisfy. Freestanding; O(1).
+class FixedRegion {
+ public:
+  /// A source with nothing to give.
+  constexpr FixedRegion() noexcept = default;
+  /// A source of [memory, memory + bytes); memory should be aligned to
+  /// alignof(std::max_align_t) (a misaligned start only costs a few bytes).
+  constexpr FixedRegion(void* memory, std::size_t bytes) noexcept
+      : memory_(memory), bytes_(bytes) {}
+
+  /// The whole region if it has not been handed out and holds min_bytes,
+  /// else {nullptr, 0}.
+  Region acquire(std::size_t min_bytes) noexcept {
+    if (handed_out_ || memory_ == nullptr || bytes_ < min_bytes) return {};
+    handed_out_ = true;
+    return {memory_, bytes_};
+  }
+  /// Takes the region back; a later acquire may hand it out again.
+  void release(Region) noexcept { handed_out_ = false; }
+
+ private:
+  void* memory_ = nullptr;
+  std::size_t bytes_ = 0;
+  bool handed_out_ = false;
+};
+
+/// Statistics of a FlexTlsf: the heap's, plus what it holds from its source.
+struct FlexTlsfStats {
+  TlsfStats heap;            ///< the heap's statistics (see TlsfStats)
+  std::size_t footprint;     ///< bytes currently held from the source, bookkeeping included
+  std::size_t region_count;  ///< regions currently held from the source
+  std::size_t growths;       ///< times the heap grew (a new region or an in-place extension)
+  std::size_t discarded;     ///< bytes handed back through discard, in total
+  std::size_t released;      ///< bytes handed back through release before destruction
+};
+
+/// A TLSF heap (Heap, by default rtalloc::Tlsf<>) that takes its pools from
+/// Source. Not thread-safe: see rtalloc::GlobalHeap for a locked one.
+///
+/// Each region from the source starts with a two-word record (the list of
+/// regions, for release) followed by one pool of the heap. When the source
+/// can grow a region in place, the heap extends the newest region's pool
+/// instead of adding a pool, so it stays one contiguous pool.
+template <pool_source Source, class Heap = Tlsf<>>
+class FlexTlsf {
+ public:
+  /// Discarding after a free is off.
+  static constexpr std::size_t no_auto_discard = std::numeric_limits<std::size_t>::max();
+
+  /// A heap with a default-constructed source and no memory yet. constexpr,
+  /// so a static FlexTlsf is constant-initialized.
+  constexpr FlexTlsf() noexcept = default;
+  /// A heap over `source`.
+  explicit constexpr FlexTlsf(Source source) noexcept : source_(std::move(source)) {}
+
+  FlexTlsf(const FlexTlsf&) = delete;
+  FlexTlsf& operator=(const FlexTlsf&) = delete;
+
+  /// Returns every region to the source; pointers into the heap dangle.
+  /// O(regions).
+  ~FlexTlsf() { release_all(); }
+
+  /// As Tlsf::allocate, growing the heap if the request does not fit.
+  /// O(1) plus, when growing, one call to the source. Returns nullptr if the
+  /// source has no memory left (or size is above Heap::max_allocation).
+  void* allocate(std::size_t size) noexcept {
+    if (void* p = heap_.allocate(size)) [[likely]]
+      return p;
+    return allocate_after_growing(size, Heap::alignment);
+  }
+
+  /// As Tlsf::allocate(size, align), growing the heap if needed. Returns
+  /// nullptr on failure; an alignment that is not a power of two is
+  /// reported as invalid_alignment, as by Tlsf.
+  void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (void* p = heap_.allocate(size, align)) [[likely]]
+      return p;
+    if ((align & (align - 1)) != 0 || align == 0) return nullptr;  // reported by the heap
+    return allocate_after_growing(size, align);
+  }
+
+  /// As Tlsf::reallocate, growing the heap if the block must move and there
+  /// is no room. Returns nullptr on failure, leaving `p` valid; a bad `p` is
+  /// reported by the heap (once) and gives nullptr.
+  void* reallocate(void* p, std::size_t size) noexcept {
+    const std::size_t failures = heap_.failed_allocations();
+    if (void* moved = heap_.reallocate(p, size)) [[likely]]
+      return moved;
+    // Only an exhausted heap is worth growing; a bad pointer was reported.
+    if (heap_.failed_allocations() == failures) return nullptr;
+    if (!grow(Heap::pool_size_for(size, Heap::block_alignment(p)))) return nullptr;
+    return heap_.reallocate(p, size);
+  }
+
+  /// As Tlsf::deallocate. With auto-discard on (set_auto_discard), freeing
+  /// a block of at least the threshold also discards the whole pages inside
+  /// it: one call to the source's discard.
+  void deallocate(void* p) noexcept {
+    if (p == nullptr) return;
+    if (Heap::block_usable_size(p) < auto_discard_threshold_) [[likely]] {
+      heap_.deallocate(p);
+      return;
+    }
+    deallocate_and_discard(p);
+  }
+
+  /// As Tlsf::usable_size. O(1).
+  std::size_t usable_size(const void* p) const noexcept { return heap_.usable_size(p); }
+
+  /// True if `p` lies in the heap's memory. O(pools).
+  bool owns(const void* p) const noexcept { return heap_.owns(p); }
+
+  /// After this, freeing a block of at least `threshold` usable bytes hands
+  /// the whole pages inside it back to the source (for OsPages, the OS takes
+  /// back the physical memory; the addresses stay the heap's). Costs one
+  /// source call on such frees only. no_auto_discard (the default) turns it
+  /// off. Only for sources that model discarding_pool_source.
+  void set_auto_discard(std::size_t threshold) noexcept requires discarding_pool_source<Source> {
+    auto_discard_threshold_ = threshold;
+  }
+
+  /// Gives memory back to the source: releases every region whose pool is
+  /// entirely free (except the newest, kept for the next allocations), then,
+  /// if the source can discard, discards the whole pages inside every free
+  /// block. Returns the bytes released or discarded.
+  /// Cost: O(regions + blocks), plus one source call per region released
+  /// and per free block spanning a whole page. Not for real-time paths;
+  /// bound it by calling it when the program is idle.
+  std::size_t trim() noexcept {
+    std::size_t given_back = release_free_regions();
+    if constexpr (discarding_pool_source<Source>) {
+      heap_.walk([&](const BlockInfo& block) {
+        if (!block.used) given_back += discard_inside(block.address, block.size);
+      });
+    }
+    return given_back;
+  }
+
+  /// The heap's and the source's statistics. O(1) apart from
+  /// Tlsf::stats()'s largest_free.
+  FlexTlsfStats stats() const noexcept {
+    return {heap_.stats(), footprint_, region_count_, growths_, discarded_, released_};
+  }
+
+  /// The heap, for its diagnostics (walk, check) and for adding pools of
+  /// your own. Do not remove the pools FlexTlsf added.
+  Heap& heap() noexcept { return heap_; }
+  const Heap& heap() const noexcept { return heap_; }
+  /// The source.
+  Source& source() noexcept { return source_; }
+
+  /// Adds at least `bytes` of free memory ahead of need (for example at
+  /// start-up, so that the first allocations do not call the source).
+  /// Returns false if the source has none.
+  bool reserve(std::size_t bytes) noexcept {
+    return grow(bytes > std::numeric_limits<std::size_t>::max() - Heap::min_pool_size
+                    ? 0
+                    : bytes + Heap::min_pool_size);
+  }
+
+ private:
+  // The start of every region: the list of regions, newest first.
+  struct RegionRecord {
+    RegionRecord* next;
+    std::size_t bytes;
+  };
+  static void* pool_memory(RegionRecord* record) noexcept { return record + 1; }
+
+  [[gnu::noinline]] void* allocate_after_growing(std::size_t size, std::size_t align) noexcept {
+    if (!grow(Heap::pool_size_for(size, align))) return nullptr;
+    return align <= Heap::alignment ? heap_.allocate(size) : heap_.allocate(size, align);
+  }
+
+  // Makes `pool_bytes` bytes (Heap::pool_size_for) available as one pool
+  // or as an extension of the newest one. False if the source has none.
+  bool grow(std::size_t pool_bytes) noexcept {
+    if (pool_bytes == 0) return false;
+    if constexpr (growable_pool_source<Source>) {
+      if (regions_ != nullptr && grow_newest_region(pool_bytes)) return true;
+    }
+    if (pool_bytes > std::numeric_limits<std::size_t>::max() - sizeof(RegionRecord)) return false;
+    const Region region = source_.acquire(pool_bytes + sizeof(RegionRecord));
+    if (region.memory == nullptr) return false;
+    if (region.bytes < pool_bytes + sizeof(RegionRecord)) {  // a source that broke its contract
+      source_.release(region);
+      return false;
+    }
+    // A pool never spans more than the heap's largest block; memory beyond
+    // that stays in the region, unused, until it is released.
+    auto* record = ::new (region.memory) RegionRecord{regions_, region.bytes};
+    if (heap_.add_pool(pool_memory(record), region.bytes - sizeof(RegionRecord)) == 0) {
+      source_.release(region);
+      return false;
+    }
+    regions_ = record;
+    footprint_ += region.bytes;
+    ++region_count_;
+    ++growths_;
+    return true;
+  }
+
+  // Extends the newest region, and its pool, by at least pool_bytes.
+  bool grow_newest_region(std::size_t pool_bytes) noexcept {
+    RegionRecord* record = regions_;
+    // extend_pool refuses a pool spanning more than the largest block; the
+    // region's size bounds the span from above.
+    if (record->bytes > Heap::max_block_size || pool_bytes > Heap::max_block_size - record->bytes)
+      return false;
+    const std::size_t added = source_.grow(Region{record, record->bytes}, pool_bytes);
+    if (added == 0) return false;
+    record->bytes += added;
+    footprint_ += added;
+    if (record->bytes > Heap::max_block_size) return false;  // the source gave more than asked
+    void* pool = pool_memory(record);
+    if (heap_.extend_pool(pool, heap_.pool_end(pool), added) == 0) return false;
+    ++growths_;
+    return true;
+  }
+
+  [[gnu::noinline]] void deallocate_and_discard(void* p) noexcept {
+    const std::size_t usable = heap_.usable_size(p);  // validates p as deallocate would
+    if (usable == 0) return;                          // reported
+    heap_.deallocate(p);
+    if constexpr (discarding_pool_source<Source>) discard_inside(p, usable);
+  }
+
+  // Discards the pages inside a free block's payload [payload, payload +
+  // usable), sparing the words the heap keeps there whatever the block
+  // merged with: its two list links at the start and the self pointer at
+  // the end.
+  std::size_t discard_inside(void* payload, std::size_t usable) noexcept {
+    constexpr std::size_t kept_front = 2 * sizeof(void*);
+    constexpr std::size_t kept_back = sizeof(void*);
+    if (usable <= kept_front + kept_back) return 0;
+    const std::size_t bytes = source_.discard(static_cast<std::byte*>(payload) + kept_front,
+                                              usable - kept_front - kept_back);
+    discarded_ += bytes;
+    return bytes;
+  }
+
+  // Releases the regions, but the newest, whose pool has no used block.
+  std::size_t release_free_regions() noexcept {
+    std::size_t bytes = 0;
+    if (regions_ == nullptr) return 0;
+    for (RegionRecord* previous = regions_; previous->next != nullptr;) {
+      RegionRecord* record = previous->next;
+      if (heap_.remove_pool(pool_memory(record))) {
+        previous->next = record->next;
+        bytes += record->bytes;
+        footprint_ -= record->bytes;
+        --region_count_;
+        source_.release(Region{record, record->bytes});
+      } else {
+        previous = record;
+      }
+    }
+    released_ += bytes;
+    return bytes;
+  }
+
+  void release_all() noexcept {
+    for (RegionRecord* record = regions_; record != nullptr;) {
+      RegionRecord* next = record->next;
+      source_.release(Region{record, record->bytes});
+      record = next;
+    }
+    regions_ = nullptr;
+  }
+
+  Heap heap_{};
+  Source source_{};
+  RegionRecord* regions_ = nullptr;
+  std::size_t auto_discard_threshold_ = no_auto_discard;
+  std::size_t footprint_ = 0;
+  std::size_t region_count_ = 0;
+  std::size_t growths_ = 0;
+  std::size_t discarded_ = 0;
+  std::size_t released_ = 0;
+};
+
+}  // namespace rtalloc

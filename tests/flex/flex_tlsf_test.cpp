@@ -1,0 +1,507 @@
+// FlexTlsf: growing on demand, extending in place, pools from sources that
+// cannot grow, running out, giving memory back (release, trim, discard),
+// and a random sequence checked against a model.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory_resource>
+#include <random>
+#include <rtalloc/flex_tlsf.hpp>
+#include <rtalloc/hosted/os_pages.hpp>
+#include <rtalloc/pmr.hpp>
+#include <utility>
+#include <vector>
+
+#include "../tlsf/tlsf_test_support.hpp"
+
+namespace {
+
+using rtalloc::BlockInfo;
+using rtalloc::ErrorCode;
+using rtalloc::FlexTlsf;
+using rtalloc::Region;
+using rtalloc::test::fill_pattern;
+using rtalloc::test::pattern_intact;
+
+constexpr std::size_t page = 4096;
+
+// A source over one arena, handing out regions in address order, so that
+// grow() can extend the newest region; it keeps count of every call and
+// fills what it discards with a pattern, so damage to the heap shows.
+class ArenaSource {
+ public:
+  struct Counts {
+    std::size_t acquired = 0;
+    std::size_t grown = 0;
+    std::size_t released = 0;
+    std::size_t discard_calls = 0;
+    std::size_t outstanding = 0;  // bytes handed out and not released
+    std::vector<std::pair<std::byte*, std::size_t>> discarded;
+  };
+
+  ArenaSource(std::size_t arena_bytes, std::size_t step, bool can_grow, Counts* counts)
+      : arena_(std::make_shared<rtalloc::test::PoolMemory>(arena_bytes, page)),
+        step_(step),
+        can_grow_(can_grow),
+        counts_(counts) {}
+
+  Region acquire(std::size_t min_bytes) noexcept {
+    const std::size_t bytes = round(std::max(min_bytes, step_));
+    // A gap between regions, so that a source that cannot grow never hands
+    // out adjacent regions by accident.
+    const std::size_t gap = can_grow_ ? 0 : page;
+    if (top_ + gap + bytes > arena_->size()) return {};
+    top_ += gap;
+    Region region{arena_->data() + top_, bytes};
+    top_ += bytes;
+    ++counts_->acquired;
+    counts_->outstanding += bytes;
+    return region;
+  }
+
+  std::size_t grow(Region region, std::size_t min_bytes) noexcept {
+    if (!can_grow_) return 0;
+    if (static_cast<std::byte*>(region.memory) + region.bytes != arena_->data() + top_) return 0;
+    const std::size_t bytes = round(std::max(min_bytes, step_));
+    if (top_ + bytes > arena_->size()) return 0;
+    top_ += bytes;
+    ++counts_->grown;
+    counts_->outstanding += bytes;
+    return bytes;
+  }
+
+  void release(Region region) noexcept {
+    ++counts_->released;
+    counts_->outstanding -= region.bytes;
+  }
+
+  std::size_t discard(void* memory, std::size_t bytes) noexcept {
+    const auto start = reinterpret_cast<std::uintptr_t>(memory);
+    const std::uintptr_t first = (start + page - 1) / page * page;
+    const std::uintptr_t last = (start + bytes) / page * page;
+    ++counts_->discard_calls;
+    if (last <= first) return 0;
+    auto* from = reinterpret_cast<std::byte*>(first);
+    std::memset(from, 0xD5, last - first);
+    counts_->discarded.emplace_back(from, last - first);
+    return last - first;
+  }
+
+ private:
+  static std::size_t round(std::size_t bytes) { return (bytes + page - 1) / page * page; }
+
+  std::shared_ptr<rtalloc::test::PoolMemory> arena_;
+  std::size_t top_ = 0;
+  std::size_t step_;
+  bool can_grow_;
+  Counts* counts_;
+};
+
+static_assert(rtalloc::growable_pool_source<ArenaSource>);
+static_assert(rtalloc::discarding_pool_source<ArenaSource>);
+static_assert(rtalloc::pool_source<rtalloc::FixedRegion>);
+static_assert(!rtalloc::growable_pool_source<rtalloc::FixedRegion>);
+static_assert(rtalloc::growable_pool_source<rtalloc::OsPages>);
+static_assert(rtalloc::discarding_pool_source<rtalloc::OsPages>);
+static_assert(rtalloc::pool_source<rtalloc::ResourceSource>);
+
+using Heap = FlexTlsf<ArenaSource>;
+
+class FlexTlsfTest : public rtalloc::test::ErrorRecordingTest {
+ protected:
+  Heap make_heap(std::size_t arena, std::size_t step, bool can_grow) {
+    return Heap(ArenaSource(arena, step, can_grow, &counts));
+  }
+
+  template <class AnyHeap>
+  ::testing::AssertionResult healthy(const AnyHeap& heap) {
+    if (!heap.heap().check()) return ::testing::AssertionFailure() << "check() failed";
+    return ::testing::AssertionSuccess();
+  }
+
+  ArenaSource::Counts counts;
+};
+
+TEST_F(FlexTlsfTest, StartsEmptyAndGrowsOnTheFirstAllocation) {
+  Heap heap = make_heap(1 << 20, 16 * page, true);
+  EXPECT_EQ(heap.stats().footprint, 0U);
+  void* p = heap.allocate(100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(counts.acquired, 1U);
+  EXPECT_EQ(heap.stats().footprint, 16 * page);
+  EXPECT_EQ(heap.stats().region_count, 1U);
+  heap.deallocate(p);
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, ExtendsTheNewestRegionInPlaceSoTheHeapStaysOnePool) {
+  Heap heap = make_heap(8 << 20, 4 * page, true);
+  std::vector<std::pair<void*, std::size_t>> blocks;
+  for (std::size_t i = 0; i < 400; ++i) {
+    const std::size_t size = 1 + (i * 7919) % 9000;
+    void* p = heap.allocate(size);
+    ASSERT_NE(p, nullptr) << "allocation " << i;
+    fill_pattern(p, size, i);
+    blocks.emplace_back(p, size);
+  }
+  EXPECT_EQ(counts.acquired, 1U);
+  EXPECT_GT(counts.grown, 10U);
+  EXPECT_EQ(heap.stats().heap.pool_count, 1U);
+  EXPECT_EQ(heap.stats().growths, counts.acquired + counts.grown);
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_TRUE(pattern_intact(blocks[i].first, blocks[i].second, i));
+  }
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, AddsOnePoolPerRegionWhenTheSourceCannotGrow) {
+  Heap heap = make_heap(8 << 20, 4 * page, false);
+  for (std::size_t i = 0; i < 100; ++i) ASSERT_NE(heap.allocate(3000), nullptr);
+  EXPECT_GT(counts.acquired, 10U);
+  EXPECT_EQ(counts.grown, 0U);
+  EXPECT_EQ(heap.stats().heap.pool_count, counts.acquired);
+  EXPECT_EQ(heap.stats().region_count, counts.acquired);
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, ServesRequestsLargerThanTheStep) {
+  Heap heap = make_heap(16 << 20, page, true);
+  void* big = heap.allocate(3 << 20);
+  ASSERT_NE(big, nullptr);
+  fill_pattern(big, 3 << 20, 1);
+  void* aligned = heap.allocate(100000, 1 << 16);
+  ASSERT_NE(aligned, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(aligned) % (1 << 16), 0U);
+  EXPECT_TRUE(pattern_intact(big, 3 << 20, 1));
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, ReallocateGrowsTheHeapWhenTheBlockMustMove) {
+  Heap heap = make_heap(16 << 20, page, false);
+  void* p = heap.allocate(1000);
+  ASSERT_NE(p, nullptr);
+  fill_pattern(p, 1000, 7);
+  void* blocker = heap.allocate(100);  // keeps the block from growing in place
+  ASSERT_NE(blocker, nullptr);
+  const std::size_t regions = counts.acquired;
+  void* moved = heap.reallocate(p, 200000);
+  ASSERT_NE(moved, nullptr);
+  EXPECT_GT(counts.acquired, regions);
+  EXPECT_TRUE(pattern_intact(moved, 1000, 7));
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, ReallocateKeepsAnAlignmentWhenItGrowsTheHeap) {
+  Heap heap = make_heap(16 << 20, page, false);
+  void* p = heap.allocate(500, 4096);
+  ASSERT_NE(p, nullptr);
+  fill_pattern(p, 500, 3);
+  void* moved = heap.reallocate(p, 300000);
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(moved) % 4096, 0U);
+  EXPECT_TRUE(pattern_intact(moved, 500, 3));
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, ReturnsNullWhenTheSourceRunsOutAndKeepsWorking) {
+  Heap heap = make_heap(1 << 20, 16 * page, true);
+  std::vector<void*> blocks;
+  while (void* p = heap.allocate(10000)) blocks.push_back(p);
+  EXPECT_GT(blocks.size(), 80U);
+  EXPECT_EQ(heap.allocate(10000), nullptr);
+  EXPECT_EQ(heap.reallocate(blocks.front(), 2 << 20), nullptr);  // p stays valid
+  EXPECT_EQ(heap.usable_size(blocks.front()) >= 10000, true);
+  EXPECT_TRUE(healthy(heap));
+  heap.deallocate(blocks.back());
+  blocks.pop_back();
+  EXPECT_NE(heap.allocate(10000), nullptr);
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, RefusesImpossibleRequestsWithoutAskingTheSource) {
+  Heap heap = make_heap(1 << 20, page, true);
+  EXPECT_EQ(heap.allocate(SIZE_MAX), nullptr);
+  EXPECT_EQ(heap.allocate(SIZE_MAX / 2, 64), nullptr);
+  EXPECT_EQ(counts.acquired, 0U);
+  EXPECT_EQ(heap.allocate(10, 3), nullptr);
+  EXPECT_TRUE(took_report(ErrorCode::invalid_alignment));
+  EXPECT_EQ(counts.acquired, 0U);
+}
+
+TEST_F(FlexTlsfTest, ABadPointerIsReportedOnceAndDoesNotGrowTheHeap) {
+  Heap heap = make_heap(1 << 20, page, true);
+  void* p = heap.allocate(100);
+  void* keep = heap.allocate(100);
+  heap.deallocate(p);
+  const std::size_t growths = heap.stats().growths;
+  EXPECT_EQ(heap.reallocate(p, 100000), nullptr);
+  EXPECT_TRUE(took_report(ErrorCode::double_free));
+  EXPECT_EQ(heap.stats().growths, growths);
+  heap.deallocate(keep);
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, GivesEveryRegionBackWhenDestroyed) {
+  {
+    Heap heap = make_heap(8 << 20, 4 * page, false);
+    for (int i = 0; i < 50; ++i) ASSERT_NE(heap.allocate(5000), nullptr);
+    EXPECT_GT(counts.outstanding, 0U);
+  }
+  EXPECT_EQ(counts.released, counts.acquired);
+  EXPECT_EQ(counts.outstanding, 0U);
+}
+
+TEST_F(FlexTlsfTest, TrimReleasesFreeRegionsButTheNewest) {
+  Heap heap = make_heap(8 << 20, 4 * page, false);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 40; ++i) blocks.push_back(heap.allocate(12000));
+  void* kept = blocks[5];
+  const std::size_t regions = heap.stats().region_count;
+  ASSERT_GT(regions, 5U);
+  for (void* p : blocks) {
+    if (p != kept) heap.deallocate(p);
+  }
+  const std::size_t given_back = heap.trim();
+  EXPECT_GT(given_back, 0U);
+  EXPECT_EQ(heap.stats().region_count, 2U);  // the newest, and the one holding `kept`
+  EXPECT_EQ(counts.released, regions - 2);
+  EXPECT_EQ(heap.stats().footprint, counts.outstanding);
+  EXPECT_TRUE(healthy(heap));
+  EXPECT_TRUE(heap.owns(kept));
+  heap.deallocate(kept);
+}
+
+TEST_F(FlexTlsfTest, TrimDiscardsWholePagesInsideFreeBlocksOnly) {
+  Heap heap = make_heap(8 << 20, 64 * page, true);
+  std::vector<std::pair<void*, std::size_t>> live;
+  std::vector<void*> freed;
+  for (std::size_t i = 0; i < 60; ++i) {
+    const std::size_t size = 100 + i * 1500;
+    void* p = heap.allocate(size);
+    ASSERT_NE(p, nullptr);
+    fill_pattern(p, size, i);
+    if (i % 3 == 0) {
+      live.emplace_back(p, size);
+    } else {
+      freed.push_back(p);
+    }
+  }
+  for (void* p : freed) heap.deallocate(p);
+  EXPECT_GT(heap.trim(), 0U);
+  ASSERT_FALSE(counts.discarded.empty());
+  // Every discarded range lies inside a free block's payload.
+  for (const auto& [start, bytes] : counts.discarded) {
+    bool inside_free_block = false;
+    heap.heap().walk([&](const BlockInfo& block) {
+      const auto* payload = static_cast<const std::byte*>(block.address);
+      if (!block.used && start >= payload && start + bytes <= payload + block.size) {
+        inside_free_block = true;
+      }
+    });
+    EXPECT_TRUE(inside_free_block) << static_cast<void*>(start);
+  }
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    EXPECT_TRUE(pattern_intact(live[i].first, live[i].second, i * 3));
+  }
+  EXPECT_TRUE(healthy(heap));
+  // The discarded memory is used again as usual.
+  for (int i = 0; i < 20; ++i) ASSERT_NE(heap.allocate(20000), nullptr);
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, AutoDiscardRunsOnFreesAboveTheThresholdOnly) {
+  Heap heap = make_heap(8 << 20, 64 * page, true);
+  heap.set_auto_discard(64 * 1024);
+  void* small = heap.allocate(1000);
+  void* large = heap.allocate(200000);
+  void* after = heap.allocate(1000);
+  fill_pattern(small, 1000, 1);
+  fill_pattern(after, 1000, 2);
+  heap.deallocate(small);
+  EXPECT_EQ(counts.discard_calls, 0U);
+  heap.deallocate(large);
+  EXPECT_EQ(counts.discard_calls, 1U);
+  ASSERT_EQ(counts.discarded.size(), 1U);
+  EXPECT_GE(counts.discarded[0].second, 200000 - 2 * page);
+  EXPECT_TRUE(pattern_intact(after, 1000, 2));
+  EXPECT_TRUE(healthy(heap));
+  // A large free that merges with free neighbours keeps the merged block sound.
+  void* a = heap.allocate(150000);
+  void* b = heap.allocate(150000);
+  void* c = heap.allocate(150000);
+  heap.deallocate(a);
+  heap.deallocate(c);
+  heap.deallocate(b);
+  EXPECT_TRUE(healthy(heap));
+  EXPECT_TRUE(pattern_intact(after, 1000, 2));
+  heap.deallocate(after);
+  EXPECT_TRUE(healthy(heap));
+}
+
+TEST_F(FlexTlsfTest, FixedRegionIsHandedOutOnce) {
+  alignas(16) static std::byte memory[64 * 1024];
+  FlexTlsf<rtalloc::FixedRegion> heap(rtalloc::FixedRegion(memory, sizeof memory));
+  void* p = heap.allocate(1000);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(heap.owns(p));
+  EXPECT_EQ(heap.stats().region_count, 1U);
+  EXPECT_EQ(heap.allocate(100000), nullptr);
+  EXPECT_EQ(heap.stats().region_count, 1U);
+  heap.deallocate(p);
+}
+
+TEST_F(FlexTlsfTest, ResourceSourceTakesRegionsFromAMemoryResource) {
+  std::pmr::unsynchronized_pool_resource upstream;
+  std::size_t allocated = 0;
+  {
+    FlexTlsf<rtalloc::ResourceSource> heap(rtalloc::ResourceSource(&upstream, 32 * 1024));
+    std::vector<void*> blocks;
+    for (int i = 0; i < 20; ++i) blocks.push_back(heap.allocate(10000));
+    for (void* p : blocks) ASSERT_NE(p, nullptr);
+    allocated = heap.stats().region_count;
+    EXPECT_GT(allocated, 1U);
+    EXPECT_TRUE(healthy(heap));
+  }
+  SUCCEED() << allocated << " regions";
+}
+
+TEST_F(FlexTlsfTest, ResourceSourceAnswersBadAllocWithNoMemory) {
+  FlexTlsf<rtalloc::ResourceSource> heap(
+      rtalloc::ResourceSource(std::pmr::null_memory_resource(), 4096));
+  EXPECT_EQ(heap.allocate(10), nullptr);
+  EXPECT_EQ(heap.stats().region_count, 0U);
+}
+
+// Random allocate / aligned allocate / reallocate / free against a model of
+// the live blocks, with contents and check() verified after every step, over
+// a source that grows in place and one that cannot.
+void run_random_sequence(bool can_grow, std::uint32_t seed) {
+  ArenaSource::Counts counts;
+  Heap heap(ArenaSource(32 << 20, 2 * page, can_grow, &counts));
+  heap.set_auto_discard(32 * 1024);
+  std::mt19937 engine(seed);
+  auto random = [&engine] { return static_cast<std::uint32_t>(engine()); };
+  struct Live {
+    std::size_t size;
+    std::uint64_t id;
+  };
+  std::map<void*, Live> live;
+  std::uint64_t next_id = 1;
+  auto random_size = [&] {
+    const std::uint32_t kind = random() % 100;
+    if (kind < 70) return std::size_t{1} + random() % 256;
+    if (kind < 95) return std::size_t{1} + random() % 8192;
+    return std::size_t{1} + random() % 200000;
+  };
+  for (int step = 0; step < 6000; ++step) {
+    const std::uint32_t op = random() % 100;
+    if (op < 45 || live.empty()) {
+      const std::size_t size = random_size();
+      const bool aligned = random() % 10 == 0;
+      const std::size_t align = std::size_t{1} << (4 + random() % 9);
+      void* p = aligned ? heap.allocate(size, align) : heap.allocate(size);
+      ASSERT_NE(p, nullptr) << "step " << step;
+      if (aligned) {
+        ASSERT_EQ(reinterpret_cast<std::uintptr_t>(p) % align, 0U);
+      }
+      ASSERT_EQ(live.count(p), 0U);
+      fill_pattern(p, size, next_id);
+      live[p] = {size, next_id++};
+    } else {
+      auto it = live.begin();
+      std::advance(it, static_cast<long>(random() % live.size()));
+      ASSERT_TRUE(pattern_intact(it->first, it->second.size, it->second.id)) << "step " << step;
+      if (op < 60) {
+        const std::size_t size = random_size();
+        void* moved = heap.reallocate(it->first, size);
+        ASSERT_NE(moved, nullptr) << "step " << step;
+        const Live old = it->second;
+        live.erase(it);
+        ASSERT_TRUE(pattern_intact(moved, std::min(size, old.size), old.id));
+        fill_pattern(moved, size, next_id);
+        live[moved] = {size, next_id++};
+      } else {
+        heap.deallocate(it->first);
+        live.erase(it);
+      }
+    }
+    ASSERT_TRUE(heap.heap().check()) << "step " << step;
+    if (step % 1000 == 999) heap.trim();
+  }
+  for (const auto& [p, block] : live) {
+    ASSERT_TRUE(pattern_intact(p, block.size, block.id));
+    heap.deallocate(p);
+  }
+  EXPECT_EQ(heap.stats().heap.used_blocks, 0U);
+  EXPECT_TRUE(heap.heap().check());
+  if (can_grow) {
+    EXPECT_EQ(heap.stats().heap.pool_count, 1U);
+  }
+}
+
+TEST_F(FlexTlsfTest, RandomSequenceWithInPlaceGrowth) { run_random_sequence(true, 1); }
+TEST_F(FlexTlsfTest, RandomSequenceWithSeparateRegions) { run_random_sequence(false, 2); }
+
+// OsPages, the real source: regions from mmap, growth in place, discard.
+TEST(OsPagesTest, AcquiresGrowsInPlaceDiscardsAndReleases) {
+  rtalloc::OsPages pages(64 * 1024);
+  const std::size_t page_bytes = rtalloc::OsPages::page_size();
+  Region region = pages.acquire(1000);
+  ASSERT_NE(region.memory, nullptr);
+  EXPECT_EQ(region.bytes, 64U * 1024);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(region.memory) % page_bytes, 0U);
+  std::memset(region.memory, 0x5A, region.bytes);
+  const std::size_t added = pages.grow(region, 100000);
+  ASSERT_GE(added, 100000U);
+  EXPECT_EQ(added % page_bytes, 0U);
+  region.bytes += added;
+  auto* bytes = static_cast<unsigned char*>(region.memory);
+  std::memset(bytes + region.bytes - added, 0x6B, added);
+  EXPECT_EQ(pages.discard(bytes + 10, 3 * page_bytes), 2 * page_bytes);
+  EXPECT_EQ(bytes[9], 0x5A);  // the partial pages at both ends are kept
+  EXPECT_EQ(bytes[page_bytes], 0);
+  EXPECT_EQ(bytes[3 * page_bytes - 1], 0);
+  EXPECT_EQ(bytes[3 * page_bytes + 10], 0x5A);
+  pages.release(region);
+}
+
+TEST(OsPagesTest, WithoutAReservationRegionsComeFromPlainMappings) {
+  rtalloc::OsPages pages(4096, 0);
+  Region a = pages.acquire(10000);
+  ASSERT_NE(a.memory, nullptr);
+  std::memset(a.memory, 1, a.bytes);
+  pages.grow(a, 4096);  // may or may not succeed; must not overwrite a mapping
+  Region b = pages.acquire(10000);
+  ASSERT_NE(b.memory, nullptr);
+  std::memset(b.memory, 2, b.bytes);
+  EXPECT_EQ(static_cast<unsigned char*>(a.memory)[0], 1);
+  pages.release(a);
+  pages.release(b);
+}
+
+TEST(OsPagesTest, FlexTlsfOverOsPagesStaysOnePoolAndTrims) {
+  FlexTlsf<rtalloc::OsPages> heap;
+  std::vector<void*> blocks;
+  for (std::size_t i = 0; i < 300; ++i) {
+    void* p = heap.allocate((i % 50) * 4000 + 1);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, static_cast<int>(i), (i % 50) * 4000 + 1);
+    blocks.push_back(p);
+  }
+  EXPECT_EQ(heap.stats().heap.pool_count, 1U);
+  for (std::size_t i = 0; i < blocks.size(); i += 2) heap.deallocate(blocks[i]);
+  EXPECT_GT(heap.trim(), 0U);
+  EXPECT_TRUE(heap.heap().check());
+  for (std::size_t i = 1; i < blocks.size(); i += 2) {
+    const auto* bytes = static_cast<const unsigned char*>(blocks[i]);
+    ASSERT_EQ(bytes[(i % 50) * 4000], static_cast<unsigned char>(i));
+    heap.deallocate(blocks[i]);
+  }
+  EXPECT_EQ(heap.stats().heap.used_blocks, 0U);
+}
+
+}  // namespace
