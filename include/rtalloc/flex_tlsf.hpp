@@ -147,6 +147,7 @@ class FlexTlsf {
   /// is no room. Returns nullptr on failure, leaving `p` valid; a bad `p` is
   /// reported by the heap (once) and gives nullptr.
   void* reallocate(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return allocate(size);
     const std::size_t failures = heap_.failed_allocations();
     if (void* moved = heap_.reallocate(p, size)) [[likely]]
       return moved;

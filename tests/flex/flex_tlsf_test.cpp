@@ -195,6 +195,19 @@ TEST_F(FlexTlsfTest, ReallocateGrowsTheHeapWhenTheBlockMustMove) {
   EXPECT_TRUE(healthy(heap));
 }
 
+TEST_F(FlexTlsfTest, ReallocateOfNullAllocatesAndGrowsTheHeap) {
+  Heap heap = make_heap(16 << 20, page, false);
+  void* p = heap.reallocate(nullptr, 100000);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(counts.acquired, 1U);
+  fill_pattern(p, 100000, 5);
+  void* q = heap.reallocate(nullptr, 200000);  // does not fit the first region
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(counts.acquired, 2U);
+  EXPECT_TRUE(pattern_intact(p, 100000, 5));
+  EXPECT_TRUE(healthy(heap));
+}
+
 TEST_F(FlexTlsfTest, ReallocateKeepsAnAlignmentWhenItGrowsTheHeap) {
   Heap heap = make_heap(16 << 20, page, false);
   void* p = heap.allocate(500, 4096);
