@@ -67,6 +67,13 @@ case $workload in
   gxx) need g++ ;;
 esac
 
+# A library built for another architecture (a -m32 build) cannot be preloaded into the system's
+# programs: the dynamic loader says so and ignores it.
+if LD_PRELOAD=$library true 2>&1 | grep -q 'cannot be preloaded'; then
+  echo "$library cannot be preloaded into this machine's programs: skipped"
+  exit 77
+fi
+
 run "$work/system"
 RTALLOC_MALLOC_CHECK=1 LD_PRELOAD=$library run "$work/rtalloc" 2> "$work/stderr" || {
   cat "$work/stderr"
