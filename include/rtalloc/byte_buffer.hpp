@@ -104,7 +104,8 @@ Appended<ChunkBytes> append_chunks(ByteChunkPool<ChunkBytes>& pool, ByteChunk<Ch
                                    std::span<const std::byte> bytes) noexcept {
   using Chunk = ByteChunk<ChunkBytes>;
   const std::uint32_t end = tail != nullptr ? tail->end.load(std::memory_order_relaxed) : 0;
-  const std::size_t into_tail = tail != nullptr ? std::min(ChunkBytes - end, bytes.size()) : 0;
+  const std::size_t into_tail =
+      tail != nullptr ? std::min<std::size_t>(ChunkBytes - end, bytes.size()) : 0;
   Chunk* last = nullptr;
   Chunk* added = nullptr;
   if (bytes.size() > into_tail) {

@@ -203,7 +203,9 @@ class HandlePool {
   // agree. Free and retired slots have even generations, so never match.
   const Slot* find(Handle handle) const noexcept {
     const std::uint32_t index = index_of(handle);
-    if (index >= capacity_) return nullptr;
+    // Inside the object the bound is a constant: compilers then see that
+    // the subscript below stays in the array.
+    if (index >= (internal_storage ? Capacity : capacity_)) return nullptr;
     const Slot& slot = slots_[index];
     if ((slot.generation & 1) == 0 || slot.generation != generation_of(handle)) return nullptr;
     return &slot;

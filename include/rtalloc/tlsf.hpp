@@ -83,11 +83,11 @@ constexpr std::size_t tlsf_first_levels(std::size_t max_block,
 }
 
 /// The default configuration: blocks up to 2^41 bytes on 64-bit hosts and
-/// 2^31 on 32-bit ones, 32 classes per level (worst-case internal
+/// 2^30 on 32-bit ones, 32 classes per level (worst-case internal
 /// fragmentation of a search 1/32 = 3.1%).
 inline constexpr std::size_t tlsf_default_second_levels = 32;
 inline constexpr std::size_t tlsf_default_first_levels = tlsf_first_levels(
-    sizeof(void*) >= 8 ? (std::size_t{1} << 41) - 64 : (std::size_t{1} << 31) - 64,
+    sizeof(void*) >= 8 ? (std::size_t{1} << 41) - 64 : (std::size_t{1} << 30) - 64,
     tlsf_default_second_levels);
 
 /// A TLSF heap.

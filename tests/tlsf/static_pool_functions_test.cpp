@@ -62,7 +62,8 @@ TEST_F(StaticPoolFunctionsTest, CheckPoolFindsDamageInThatPoolOnly) {
   // runs past the pool's end.
   auto* header = reinterpret_cast<std::size_t*>(static_cast<std::byte*>(p) - Heap::header_size);
   const std::size_t saved = *header;
-  *header = (std::size_t{1} << 40) | (saved & (Heap::granularity - 1));
+  *header =
+      (std::size_t{1} << (sizeof(std::size_t) >= 8 ? 40 : 28)) | (saved & (Heap::granularity - 1));
   const bool in_first = static_cast<std::byte*>(p) > first_pool &&
                         static_cast<std::byte*>(p) < first_pool + sizeof first_pool;
   EXPECT_FALSE(Heap::check_pool(in_first ? static_cast<void*>(first_pool) : second_pool));

@@ -307,7 +307,9 @@ class HeapTest : public ErrorRecordingTest {
 };
 
 // Every configuration the generic tests run on: the default, the small one
-// for microcontrollers, few coarse classes, and many fine ones.
-using HeapConfigurations = ::testing::Types<Tlsf<>, TlsfSmall, Tlsf<20, 4>, Tlsf<24, 64>>;
+// for microcontrollers, few coarse classes, and many fine ones (with fewer
+// levels on 32-bit targets, whose blocks stay below 2^30 bytes).
+using HeapConfigurations =
+    ::testing::Types<Tlsf<>, TlsfSmall, Tlsf<20, 4>, Tlsf<(sizeof(void*) >= 8 ? 24 : 21), 64>>;
 
 }  // namespace rtalloc::test
