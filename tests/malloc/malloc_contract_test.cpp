@@ -165,11 +165,25 @@ TEST(MallocContract, UsableSizeCoversTheRequest) {
 }
 
 TEST(MallocContract, MallocTrimGivesFreePagesBack) {
-  void* big = malloc(opaque<std::size_t>(8 << 20));
+  void* big = opaque(malloc(opaque<std::size_t>(8 << 20)));
   std::memset(big, 1, 8 << 20);
   free(big);
   malloc_trim(0);
   EXPECT_GT(info().discarded, 0U);
+  EXPECT_EQ(rtalloc_malloc_check(), 1);
+}
+
+TEST(MallocContract, OnlyVeryLargeFreesGiveTheirPagesBackAtOnce) {
+  if (getenv("RTALLOC_MALLOC_DISCARD_THRESHOLD") != nullptr) GTEST_SKIP() << "threshold set";
+  const std::size_t before = info().discarded;
+  void* medium = opaque(malloc(opaque<std::size_t>(4 << 20)));  // reused soon: pages kept
+  std::memset(medium, 1, 4 << 20);
+  free(medium);
+  EXPECT_EQ(info().discarded, before);
+  void* huge_block = opaque(malloc(opaque<std::size_t>(64 << 20)));  // beyond 32 MiB: given back
+  std::memset(huge_block, 1, 64 << 20);
+  free(huge_block);
+  EXPECT_GE(info().discarded, before + (60 << 20));
   EXPECT_EQ(rtalloc_malloc_check(), 1);
 }
 
