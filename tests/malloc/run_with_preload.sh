@@ -26,8 +26,7 @@ git_workload() {
   export GIT_CONFIG_NOSYSTEM=1 HOME=$repo/home
   mkdir -p "$repo/home" "$repo/tree"
   git -C "$repo/tree" init -q -b main
-  cp -r "$source_dir/include" "$source_dir/src" "$source_dir/tests" "$repo/tree/"
-  rm -rf "$repo/tree/tests/data"
+  cp -r "$work/snapshot/." "$repo/tree/"
   git -C "$repo/tree" add -A
   git -C "$repo/tree" commit -q -m "sources"
   for round in 1 2 3; do
@@ -53,8 +52,8 @@ run() {  # run OUTPUT_DIR: the workload, its stdout to OUTPUT_DIR/out
     sqlite) sqlite3 "$dir/db" < "$here/workload.sql" > "$dir/out" ;;
     git) git_workload "$dir" > "$dir/out" ;;
     gxx)
-      g++ -std=c++20 -O2 -frandom-seed=rtalloc -I "$source_dir/include" -S -o "$dir/out" \
-        "$source_dir/src/malloc/malloc.cpp"
+      g++ -std=c++20 -O2 -frandom-seed=rtalloc -I "$work/snapshot/include" -S -o "$dir/out" \
+        "$work/snapshot/src/malloc/malloc.cpp"
       ;;
     *) echo "unknown workload $workload"; exit 2 ;;
   esac
@@ -73,6 +72,11 @@ if LD_PRELOAD=$library true 2>&1 | grep -q 'cannot be preloaded'; then
   echo "$library cannot be preloaded into this machine's programs: skipped"
   exit 77
 fi
+
+# Both runs work on one copy of the sources, taken now.
+mkdir -p "$work/snapshot"
+cp -r "$source_dir/include" "$source_dir/src" "$source_dir/tests" "$work/snapshot/"
+rm -rf "$work/snapshot/tests/data"
 
 run "$work/system"
 RTALLOC_MALLOC_CHECK=1 LD_PRELOAD=$library run "$work/rtalloc" 2> "$work/stderr" || {
