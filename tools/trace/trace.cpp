@@ -1,6 +1,9 @@
 #include "trace/trace.hpp"
 
 #include <lzma.h>
+#if RTALLOC_TRACE_HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -83,6 +86,31 @@ std::string decompress_xz(std::string_view compressed, const std::string& path) 
   out.resize(static_cast<std::size_t>(stream.total_out));
   return out;
 }
+
+#if RTALLOC_TRACE_HAVE_ZSTD
+std::string decompress_zstd(std::string_view compressed, const std::string& path) {
+  struct StreamFree {
+    void operator()(ZSTD_DStream* s) const noexcept { ZSTD_freeDStream(s); }
+  };
+  std::unique_ptr<ZSTD_DStream, StreamFree> stream(ZSTD_createDStream());
+  if (!stream) throw std::runtime_error(path + ": zstd: out of memory");
+  std::string out;
+  std::string chunk(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
+  std::size_t last = 0;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer buffer{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(stream.get(), &buffer, &in);
+    if (ZSTD_isError(last)) {
+      throw std::runtime_error(path + ": zstd: " + ZSTD_getErrorName(last));
+    }
+    out.append(chunk.data(), buffer.pos);
+  }
+  // A frame that ended early leaves the decoder expecting more input.
+  if (last != 0) throw std::runtime_error(path + ": zstd: compressed data is truncated");
+  return out;
+}
+#endif
 
 // --- Parsing ------------------------------------------------------------------------------------
 
@@ -245,22 +273,29 @@ Trace load(const std::string& path) {
   const std::string bytes = read_file(path);
   if (has_prefix(bytes, xz_magic)) return parse(decompress_xz(bytes, path), path);
   if (has_prefix(bytes, zstd_magic)) {
+#if RTALLOC_TRACE_HAVE_ZSTD
+    return parse(decompress_zstd(bytes, path), path);
+#else
     throw std::runtime_error(path +
-                             ": zstd-compressed traces are not supported; use xz or plain text");
+                             ": zstd-compressed trace, but this build has no zstd support "
+                             "(Debian: libzstd-dev); decompress it or use xz");
+#endif
   }
   return parse(bytes, path);
 }
 
-Peak peak_live(const Trace& trace) {
-  std::vector<std::uint64_t> size_of(std::size_t{trace.max_id} + 1, 0);
+Peak peak_live(const Trace& trace) { return peak_live(trace.ops, trace.max_id); }
+
+Peak peak_live(std::span<const Op> ops, std::uint32_t max_id) {
+  std::vector<std::uint64_t> size_of(std::size_t{max_id} + 1, 0);
   const auto slot = [&](std::uint32_t id) -> std::uint64_t& {
-    if (id > trace.max_id) throw std::invalid_argument("trace op names id beyond max_id");
+    if (id > max_id) throw std::invalid_argument("trace op names id beyond max_id");
     return size_of[id];
   };
   Peak peak;
   std::uint64_t live_bytes = 0;
   std::uint64_t live_blocks = 0;
-  for (const Op& op : trace.ops) {
+  for (const Op& op : ops) {
     switch (op.kind) {
       case Op::Kind::allocate:
         slot(op.id) = op.size;

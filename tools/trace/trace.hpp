@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,7 +42,8 @@ struct Trace {
   std::uint32_t max_id = 0;
 };
 
-// Reads the trace at `path`. Compression is recognised by content (xz magic), not by file name.
+// Reads the trace at `path`. Compression is recognised by content (xz or zstd magic), not by file
+// name; zstd needs a build with libzstd (otherwise such a file is refused with a message).
 // Throws std::runtime_error with a "path:line: what" message on an unreadable file or malformed
 // input: a missing or unsupported header, an unknown operation, a bad number, an alignment that is
 // not a power of two, a free or resize of a block that is not live, or an id out of order.
@@ -60,5 +62,8 @@ struct Peak {
 // Precondition: `trace` is well-formed (as returned by load or parse); throws std::invalid_argument
 // if an id exceeds trace.max_id.
 Peak peak_live(const Trace& trace);
+
+// The same for operations held elsewhere (a replay tool's shared memory), ids up to `max_id`.
+Peak peak_live(std::span<const Op> ops, std::uint32_t max_id);
 
 }  // namespace rtalloc::trace
