@@ -1,4 +1,4 @@
-// The heap configurations the measurement tools compare, defined once.
+// The rtalloc heap configurations the replay tool and the benchmarks compare, defined once.
 //
 // Each is an rtalloc::Tlsf instantiation derived from the library's default, so that changing the
 // default moves every configuration with it.
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace rtalloc::bench {
+namespace rtalloc::replay {
 
 // The library default (32 classes per power of two).
 using DefaultHeap = Tlsf<>;
@@ -39,4 +39,4 @@ bool visit_config(std::string_view name, Fn&& fn) {
   return true;
 }
 
-}  // namespace rtalloc::bench
+}  // namespace rtalloc::replay

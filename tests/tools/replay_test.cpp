@@ -1,0 +1,187 @@
+// rtalloc-replay: the replay rules, the smallest-pool search, zstd traces, and the report the
+// command prints with --json.
+#include <gtest/gtest.h>
+#if RTALLOC_TEST_HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <replay/replay.hpp>
+#include <string>
+#include <trace/trace.hpp>
+
+#ifndef RTALLOC_REPLAY_COMMAND
+#error "RTALLOC_REPLAY_COMMAND must name the rtalloc-replay program"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace rtalloc::replay;
+using rtalloc::Tlsf;
+using rtalloc::TlsfSmall;
+
+// A random trace: up to `live` blocks, sizes 1..2000, some aligned, some resized.
+std::string random_trace_text(std::size_t ops, std::size_t live, unsigned seed) {
+  std::mt19937 random(seed);  // 32-bit results, cast where stored
+  std::string text = "# rtalloc-trace v1 program=random\n";
+  std::vector<std::uint32_t> ids;
+  std::uint32_t next = 1;
+  for (std::size_t i = 0; i < ops; ++i) {
+    const auto choice = static_cast<std::uint32_t>(random() % 10);
+    const auto size = static_cast<std::uint32_t>(1 + random() % 2000);
+    if (!ids.empty() && (choice < 4 || ids.size() >= live)) {
+      const std::size_t k = random() % ids.size();
+      text += "f " + std::to_string(ids[k]) + "\n";
+      ids[k] = ids.back();
+      ids.pop_back();
+    } else if (!ids.empty() && choice == 4) {
+      const std::size_t k = random() % ids.size();
+      text += "r " + std::to_string(ids[k]) + " " + std::to_string(next) + " " +
+              std::to_string(size) + "\n";
+      ids[k] = next++;
+    } else {
+      const std::uint32_t align = choice == 5 ? 64u << (random() % 3) : 0;
+      text += "a " + std::to_string(next) + " " + std::to_string(size) + " " +
+              std::to_string(align) + "\n";
+      ids.push_back(next++);
+    }
+  }
+  return text;
+}
+
+// Replays `trace` into a fresh heap over `bytes` of pool; true when nothing failed.
+template <class Heap>
+bool replays_in(const Trace& trace, std::size_t bytes) {
+  std::vector<std::byte> memory(bytes + (1 << 16));  // 64 KiB-aligned, as find_min_pool does
+  auto* start = reinterpret_cast<std::byte*>(
+      (reinterpret_cast<std::uintptr_t>(memory.data()) + 0xFFFF) & ~std::uintptr_t{0xFFFF});
+  auto heap = std::make_unique<Heap>();
+  if (add_pools(*heap, start, bytes) == 0) return false;
+  HeapCalls<Heap> calls{*heap};
+  std::vector<void*> slots(std::size_t{trace.max_id} + 1);
+  bool ok = true;
+  for (const Op& op : trace.ops) ok = replay_op(op, calls, slots.data()) && ok;
+  free_remaining(calls, slots);
+  return ok && heap->check() && heap->stats().used_blocks == 0;
+}
+
+TEST(Replay, FailedAllocationLeavesAnEmptySlotThatLaterOperationsRespect) {
+  const Trace trace =
+      rtalloc::trace::parse("# rtalloc-trace v1\na 1 100000 0\nf 1\na 2 100000 0\nr 2 3 64\nf 3\n");
+  alignas(16) static std::byte memory[4096];
+  Tlsf<> heap;
+  ASSERT_NE(heap.add_pool(memory, sizeof memory), 0u);
+  HeapCalls<Tlsf<>> calls{heap};
+  std::vector<void*> slots(trace.max_id + 1);
+  EXPECT_FALSE(replay_op(trace.ops[0], calls, slots.data()));
+  EXPECT_TRUE(replay_op(trace.ops[1], calls, slots.data()));  // free of a failed block: skipped
+  EXPECT_FALSE(replay_op(trace.ops[2], calls, slots.data()));
+  EXPECT_TRUE(replay_op(trace.ops[3], calls, slots.data()));  // resize of it: a new allocation
+  EXPECT_NE(slots[3], nullptr);
+  EXPECT_EQ(heap.stats().used_blocks, 1u);
+  EXPECT_TRUE(replay_op(trace.ops[4], calls, slots.data()));
+  EXPECT_EQ(heap.stats().used_blocks, 0u);
+  EXPECT_TRUE(heap.check());
+}
+
+TEST(Replay, MinPoolIsTheSmallestThatFitsToItsResolution) {
+  for (const unsigned seed : {1u, 2u, 3u}) {
+    const Trace trace = rtalloc::trace::parse(random_trace_text(20000, 300, seed));
+    const std::uint64_t peak = rtalloc::trace::peak_live(trace).peak_live_bytes;
+    const MinPool found = find_min_pool<Tlsf<>>(trace, peak);
+    ASSERT_TRUE(found.found);
+    EXPECT_EQ(found.bytes, found.pool_bytes + sizeof(Tlsf<>));
+    EXPECT_GT(found.pool_bytes, peak);
+    EXPECT_TRUE(replays_in<Tlsf<>>(trace, found.pool_bytes)) << "seed " << seed;
+    EXPECT_FALSE(replays_in<Tlsf<>>(trace, found.pool_bytes - found.resolution)) << "seed " << seed;
+  }
+}
+
+TEST(Replay, MinPoolRefusesARequestLargerThanTheHeapsLargestBlock) {
+  const Trace trace = rtalloc::trace::parse("# rtalloc-trace v1\na 1 1000000 0\n");
+  EXPECT_FALSE(find_min_pool<TlsfSmall>(trace, 1000000).found);
+}
+
+#if RTALLOC_TEST_HAVE_ZSTD
+TEST(TraceReader, ReadsZstdTracesAndRejectsTruncatedOnes) {
+  const std::string text = random_trace_text(5000, 100, 7);
+  std::string packed(ZSTD_compressBound(text.size()), '\0');
+  packed.resize(ZSTD_compress(packed.data(), packed.size(), text.data(), text.size(), 3));
+  const fs::path path = fs::temp_directory_path() / "rtalloc_replay_test.trace.zst";
+  std::ofstream(path, std::ios::binary) << packed;
+  const Trace from_zstd = rtalloc::trace::load(path.string());
+  const Trace from_text = rtalloc::trace::parse(text);
+  ASSERT_EQ(from_zstd.ops.size(), from_text.ops.size());
+  EXPECT_EQ(from_zstd.max_id, from_text.max_id);
+  EXPECT_EQ(from_zstd.program, "random");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << packed.substr(0, packed.size() / 2);
+  EXPECT_THROW(rtalloc::trace::load(path.string()), std::runtime_error);
+  fs::remove(path);
+}
+#endif
+
+TEST(ReplayCommand, JsonReportHasEveryFigure) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("rtalloc_replay_cli_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const fs::path trace_path = dir / "random.trace";
+  const std::string text = random_trace_text(30000, 500, 11);
+  std::ofstream(trace_path) << text;
+#if RTALLOC_TEST_SANITIZED
+  const std::string allocators = "rtalloc";
+#else
+  const std::string allocators = "rtalloc,glibc";
+#endif
+  const std::string command = std::string(RTALLOC_REPLAY_COMMAND) +
+                              " --json --repeat 2 --min-pool --samples 50 -a " + allocators +
+                              " --plots " + (dir / "plots").string() + " " + trace_path.string();
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char chunk[4096];
+  while (const std::size_t got = fread(chunk, 1, sizeof chunk, pipe)) out.append(chunk, got);
+  ASSERT_EQ(pclose(pipe), 0) << out;
+  const nlohmann::json report = nlohmann::json::parse(out);
+
+  const Trace trace = rtalloc::trace::parse(text);
+  EXPECT_EQ(report["trace"]["operations"], trace.ops.size());
+  EXPECT_EQ(report["trace"]["peak_live_bytes"], rtalloc::trace::peak_live(trace).peak_live_bytes);
+  ASSERT_EQ(report["allocators"].size(), allocators == "rtalloc" ? 1u : 2u);
+  for (const nlohmann::json& a : report["allocators"]) {
+    SCOPED_TRACE(a.dump().substr(0, 200));
+    ASSERT_FALSE(a.contains("error"));
+    EXPECT_GT(a["throughput"]["ns_per_op"].get<double>(), 0.0);
+    EXPECT_EQ(a["throughput"]["runs_ns_per_op"].size(), 2u);
+    EXPECT_EQ(a["failed_allocations"], 0);
+    std::size_t counted = 0;
+    for (const char* kind : {"allocate", "free", "reallocate"}) {
+      const nlohmann::json& k = a["latency"][kind];
+      counted += k["count"].get<std::size_t>();
+      EXPECT_LE(k["cycles"]["p50"].get<double>(), k["cycles"]["p99"].get<double>());
+      EXPECT_LE(k["cycles"]["p99.99"].get<double>(), k["cycles"]["max"].get<double>());
+    }
+    EXPECT_EQ(counted, trace.ops.size());
+    const nlohmann::json& samples = a["memory"]["samples"];
+    ASSERT_GE(samples.size(), 50u);
+    EXPECT_EQ(samples.back()["op"], trace.ops.size());
+  }
+  const nlohmann::json& rtalloc = report["allocators"][0];
+  EXPECT_EQ(rtalloc["allocator"], "rtalloc");
+  EXPECT_TRUE(rtalloc["check"].get<bool>());
+  EXPECT_GE(rtalloc["min_pool"]["ratio_to_peak_live"].get<double>(), 1.0);
+  EXPECT_TRUE(rtalloc["memory"]["samples"][0].contains("largest_free_bytes"));
+  if (report["allocators"].size() > 1) {
+    EXPECT_FALSE(report["allocators"][1].contains("min_pool")) << "glibc has no pool";
+  }
+  for (const char* plot : {"latency-allocate.svg", "latency-free.svg", "memory.svg"}) {
+    EXPECT_GT(fs::file_size(dir / "plots" / plot), 500u) << plot;
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -1,0 +1,485 @@
+// rtalloc-replay: replays an allocation trace through rtalloc's heaps and other allocators, and
+// reports throughput, latency per operation kind, the smallest pool, and memory over time
+// (docs/tools.md).
+//
+//   rtalloc-replay [--allocators rtalloc,glibc,...] [--repeat N] [--min-pool] [--json]
+//                  [--plots DIR] TRACE
+//
+// Each allocator is measured by a copy of this program started with --worker NAME, with the
+// allocator's library in LD_PRELOAD when it is a malloc replacement; the copy prints its results as
+// JSON, which this process gathers into one report.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backends.hpp"
+#include "measure.hpp"
+#include "svg_plot.hpp"
+#include "trace/trace.hpp"
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+using rtalloc::replay::Backend;
+
+struct Options {
+  std::string trace_path;
+  std::vector<std::string> allocators{"rtalloc", "glibc"};
+  rtalloc::replay::MeasureOptions measure;
+  bool json_output = false;
+  std::string plots_dir;
+  std::string worker;  // internal: measure this one allocator and print JSON
+  int trace_fd = -1;   // internal: the worker's trace, shared by the parent
+  bool callgrind = false;
+  bool no_progress = false;
+};
+
+// --- The trace, shared with the workers ----------------------------------------------------------
+// The workers do not read the trace file themselves: parsing it would leave buffers freed into the
+// allocator under test, which some allocators keep and then replay in, hiding part of their
+// footprint. This process parses it once into a memory file that each worker maps read-only.
+
+struct SharedTraceHeader {
+  std::uint64_t magic;
+  std::uint64_t op_count;
+  std::uint32_t max_id;
+};
+constexpr std::uint64_t shared_trace_magic = 0x7274616c6c6f6331;  // "rtalloc1"
+constexpr std::size_t shared_trace_ops_offset = 64;
+constexpr int worker_trace_fd = 3;
+
+int share_trace(const rtalloc::trace::Trace& trace) {
+  const int fd = memfd_create("rtalloc-replay-trace", MFD_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("memfd_create failed");
+  const SharedTraceHeader header{shared_trace_magic, trace.ops.size(), trace.max_id};
+  const std::size_t op_bytes = trace.ops.size() * sizeof(rtalloc::trace::Op);
+  if (ftruncate(fd, static_cast<off_t>(shared_trace_ops_offset + op_bytes)) != 0 ||
+      pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
+    throw std::runtime_error("cannot write the shared trace");
+  }
+  const auto* bytes = reinterpret_cast<const char*>(trace.ops.data());
+  for (std::size_t done = 0; done < op_bytes;) {
+    const ssize_t wrote = pwrite(fd, bytes + done, op_bytes - done,
+                                 static_cast<off_t>(shared_trace_ops_offset + done));
+    if (wrote <= 0) throw std::runtime_error("cannot write the shared trace");
+    done += static_cast<std::size_t>(wrote);
+  }
+  return fd;
+}
+
+// Maps the trace a parent shared on `fd`; the mapping lives as long as the process.
+rtalloc::replay::TraceView map_shared_trace(int fd) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || static_cast<std::size_t>(info.st_size) < shared_trace_ops_offset) {
+    throw std::runtime_error("no shared trace on the worker's descriptor");
+  }
+  void* memory = mmap(nullptr, static_cast<std::size_t>(info.st_size), PROT_READ,
+                      MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  if (memory == MAP_FAILED) throw std::runtime_error("cannot map the shared trace");
+  const auto* header = static_cast<const SharedTraceHeader*>(memory);
+  if (header->magic != shared_trace_magic) throw std::runtime_error("bad shared trace");
+  const auto* ops = reinterpret_cast<const rtalloc::trace::Op*>(static_cast<const char*>(memory) +
+                                                                shared_trace_ops_offset);
+  return {{ops, static_cast<std::size_t>(header->op_count)}, header->max_id};
+}
+
+// --- Running one allocator in a process of its own ----------------------------------------------
+
+// The environment for `backend`'s worker: LD_PRELOAD names its library, or is removed.
+std::vector<std::string> worker_environment(const Backend& backend) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) env.emplace_back(*e);
+  }
+  if (!backend.preload.empty()) env.push_back("LD_PRELOAD=" + backend.preload);
+  return env;
+}
+
+// Starts this program as a worker for `backend` and returns its JSON, or throws.
+json run_worker(const Backend& backend, const Options& options, int trace_fd) {
+  std::vector<std::string> args = {"rtalloc-replay",
+                                   "--worker",
+                                   backend.name,
+                                   "--trace-fd",
+                                   std::to_string(worker_trace_fd),
+                                   "--repeat",
+                                   std::to_string(options.measure.repeat),
+                                   "--samples",
+                                   std::to_string(options.measure.memory_samples),
+                                   "--pool",
+                                   std::to_string(options.measure.pool_bytes)};
+  if (options.measure.min_pool) args.emplace_back("--min-pool");
+  if (!options.measure.progress) args.emplace_back("--no-progress");
+  args.push_back(options.trace_path);
+  const std::vector<std::string> env = worker_environment(backend);
+  std::vector<char*> argv, envp;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, trace_fd, worker_trace_fd);
+  pid_t pid = 0;
+  const int spawned =
+      posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (spawned != 0) {
+    close(out[0]);
+    throw std::runtime_error(std::string("cannot start a worker: ") + std::strerror(spawned));
+  }
+  std::string text;
+  char chunk[1 << 16];
+  for (;;) {
+    const ssize_t got = read(out[0], chunk, sizeof chunk);
+    if (got > 0) {
+      text.append(chunk, static_cast<std::size_t>(got));
+    } else if (got == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("the worker for " + backend.name + " failed (status " +
+                             std::to_string(status) + ")");
+  }
+  return json::parse(text);
+}
+
+// --- Reporting ----------------------------------------------------------------------------------
+
+json trace_summary(const rtalloc::trace::Trace& trace, const std::string& path) {
+  std::uint64_t counts[3] = {0, 0, 0};
+  for (const rtalloc::trace::Op& op : trace.ops) ++counts[static_cast<int>(op.kind)];
+  const rtalloc::trace::Peak peak = rtalloc::trace::peak_live(trace);
+  return {{"path", path},
+          {"program", trace.program},
+          {"operations", trace.ops.size()},
+          {"allocate", counts[0]},
+          {"free", counts[1]},
+          {"reallocate", counts[2]},
+          {"peak_live_bytes", peak.peak_live_bytes},
+          {"blocks_at_peak", peak.blocks_at_peak}};
+}
+
+std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / (1 << 20)); }
+
+std::string number_or_dash(const json& j, const char* key, const char* format = "{:.0f}") {
+  if (!j.contains(key) || !j[key].is_number()) return "-";
+  return fmt::format(fmt::runtime(format), j[key].get<double>());
+}
+
+void print_report(const json& report) {
+  const json& t = report["trace"];
+  fmt::print(
+      "trace {} ({}): {} operations (allocate {}, free {}, reallocate {}); "
+      "peak live {} in {} blocks\n",
+      t["path"].get<std::string>(),
+      t["program"].get<std::string>().empty() ? "-" : t["program"].get<std::string>(),
+      t["operations"].get<std::uint64_t>(), t["allocate"].get<std::uint64_t>(),
+      t["free"].get<std::uint64_t>(), t["reallocate"].get<std::uint64_t>(),
+      mib(t["peak_live_bytes"].get<double>()), t["blocks_at_peak"].get<std::uint64_t>());
+
+  const json& allocators = report["allocators"];
+  fmt::print("\n{:<15} {:>9} {:>8} {:>14} {:>11} {:>9}\n", "allocator", "ns/op", "failed",
+             "peak footprint", "min pool", "/ peak");
+  for (const json& a : allocators) {
+    if (a.contains("error")) {
+      fmt::print("{:<15} {}\n", a["allocator"].get<std::string>(), a["error"].get<std::string>());
+      continue;
+    }
+    std::string min_pool = "-", ratio = "-";
+    if (a.contains("min_pool") && a["min_pool"].contains("bytes")) {
+      min_pool = mib(a["min_pool"]["bytes"].get<double>());
+      ratio = fmt::format("{:.3f}", a["min_pool"]["ratio_to_peak_live"].get<double>());
+    }
+    fmt::print("{:<15} {:>9.1f} {:>8} {:>14} {:>11} {:>9}\n", a["allocator"].get<std::string>(),
+               a["throughput"]["ns_per_op"].get<double>(),
+               a["failed_allocations"].get<std::uint64_t>(),
+               mib(a["memory"]["peak_footprint_bytes"].get<double>()), min_pool, ratio);
+  }
+
+  fmt::print(
+      "\nlatency in ns (each operation: the minimum over {} replays; timer overhead "
+      "subtracted)\n",
+      report["options"]["repeat"].get<unsigned>());
+  fmt::print("{:<15} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}\n", "allocator", "operation",
+             "p50", "p99", "p99.9", "p99.99", "max", "max cycles");
+  for (const json& a : allocators) {
+    if (a.contains("error")) continue;
+    for (const char* kind : {"allocate", "free", "reallocate"}) {
+      const json& k = a["latency"][kind];
+      if (k["count"].get<std::uint64_t>() == 0) continue;
+      const json& ns = k["ns"];
+      fmt::print("{:<15} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}\n",
+                 a["allocator"].get<std::string>(), kind, number_or_dash(ns, "p50"),
+                 number_or_dash(ns, "p99"), number_or_dash(ns, "p99.9"),
+                 number_or_dash(ns, "p99.99"), number_or_dash(ns, "max"),
+                 number_or_dash(k["cycles"], "max"));
+    }
+  }
+
+  // Every allocator beside glibc, when glibc was measured: the ratios the targets name.
+  const json* glibc = nullptr;
+  for (const json& a : allocators) {
+    if (a["allocator"] == "glibc" && !a.contains("error")) glibc = &a;
+  }
+  if (glibc != nullptr) {
+    fmt::print("\nagainst glibc (higher is better)\n");
+    fmt::print("{:<15} {:>11} {:>15} {:>11}\n", "allocator", "throughput", "worst allocate",
+               "worst free");
+    for (const json& a : allocators) {
+      if (a.contains("error") || &a == glibc) continue;
+      const auto worst_ratio = [&](const char* kind) {
+        const double mine = a["latency"][kind]["ns"]["max"].get<double>();
+        const double theirs = (*glibc)["latency"][kind]["ns"]["max"].get<double>();
+        return mine <= 0 ? std::string("-") : fmt::format("{:.1f}x", theirs / mine);
+      };
+      fmt::print("{:<15} {:>10.2f}x {:>15} {:>11}\n", a["allocator"].get<std::string>(),
+                 (*glibc)["throughput"]["ns_per_op"].get<double>() /
+                     a["throughput"]["ns_per_op"].get<double>(),
+                 worst_ratio("allocate"), worst_ratio("free"));
+    }
+  }
+}
+
+// Writes latency-allocate.svg, latency-free.svg and memory.svg into `dir`; returns their paths.
+std::vector<std::string> write_plots(const json& report, const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  std::vector<std::string> written;
+  const std::string trace_name = fs::path(report["trace"]["path"].get<std::string>()).filename();
+  for (const char* kind : {"allocate", "free"}) {
+    rtalloc::replay::LineChart chart{fmt::format("{} latency, {}", kind, trace_name),
+                                     {"latency (ns)", true},
+                                     {"fraction of operations at least this slow", true},
+                                     {}};
+    for (const json& a : report["allocators"]) {
+      if (a.contains("error") || !a["latency"][kind].contains("exceedance")) continue;
+      rtalloc::replay::Series s{a["allocator"].get<std::string>(), {}};
+      for (const json& p : a["latency"][kind]["exceedance"]) {
+        s.points.emplace_back(std::max(p[0].get<double>(), 1.0), p[1].get<double>());
+      }
+      chart.series.push_back(std::move(s));
+    }
+    const std::string path = (fs::path(dir) / fmt::format("latency-{}.svg", kind)).string();
+    rtalloc::replay::write_svg(chart, path);
+    written.push_back(path);
+  }
+  rtalloc::replay::LineChart chart{fmt::format("memory over time, {}", trace_name),
+                                   {"operations replayed", false},
+                                   {"MiB", false},
+                                   {}};
+  bool live_added = false;
+  for (const json& a : report["allocators"]) {
+    if (a.contains("error")) continue;
+    rtalloc::replay::Series live{"live bytes (trace)", {}};
+    rtalloc::replay::Series footprint{a["allocator"].get<std::string>() + " footprint", {}};
+    for (const json& p : a["memory"]["samples"]) {
+      const double op = p["op"].get<double>();
+      live.points.emplace_back(op, p["live_bytes"].get<double>() / (1 << 20));
+      footprint.points.emplace_back(op, p["footprint_bytes"].get<double>() / (1 << 20));
+    }
+    if (!live_added) chart.series.push_back(std::move(live));
+    live_added = true;
+    chart.series.push_back(std::move(footprint));
+  }
+  const std::string path = (fs::path(dir) / "memory.svg").string();
+  rtalloc::replay::write_svg(chart, path);
+  written.push_back(path);
+  return written;
+}
+
+// --- Modes --------------------------------------------------------------------------------------
+
+const Backend& backend_named(const std::string& name) {
+  const Backend* b = rtalloc::replay::find_backend(name);
+  if (b == nullptr) throw CLI::ValidationError("--allocators", "unknown allocator '" + name + "'");
+  return *b;
+}
+
+int worker_main(const Options& options) {
+  const Backend& backend = backend_named(options.worker);
+  if (!backend.pool_heap()) {
+    const std::string wrong = rtalloc::replay::check_malloc_source(backend);
+    if (!wrong.empty()) throw std::runtime_error(backend.name + ": " + wrong);
+  }
+  const json result =
+      rtalloc::replay::measure(backend, map_shared_trace(options.trace_fd), options.measure);
+  std::fputs(result.dump().c_str(), stdout);
+  return 0;
+}
+
+int callgrind_main(const Options& options) {
+  if (options.allocators.size() != 1) {
+    throw CLI::ValidationError("--callgrind", "takes exactly one allocator");
+  }
+  const Backend& backend = backend_named(options.allocators.front());
+  if (!backend.pool_heap()) {
+    const std::string wrong = rtalloc::replay::check_malloc_source(backend);
+    if (!wrong.empty()) {
+      throw std::runtime_error(backend.name + ": " + wrong +
+                               " (run with LD_PRELOAD=" + backend.preload + ")");
+    }
+  }
+  const rtalloc::trace::Trace trace = rtalloc::trace::load(options.trace_path);
+  return rtalloc::replay::replay_for_callgrind(backend, trace, options.measure.pool_bytes);
+}
+
+int report_main(const Options& options) {
+  std::vector<const Backend*> chosen;
+  for (const std::string& name : options.allocators) {
+    if (name == "all") {
+      for (const Backend& b : rtalloc::replay::all_backends()) {
+        if (b.available) chosen.push_back(&b);
+      }
+      continue;
+    }
+    const Backend& b = backend_named(name);
+    if (!b.available) {
+      std::fprintf(stderr,
+                   "rtalloc-replay: skipping %s: its library was not found when this tool "
+                   "was built\n",
+                   b.name.c_str());
+      continue;
+    }
+    chosen.push_back(&b);
+  }
+  const rtalloc::trace::Trace trace = rtalloc::trace::load(options.trace_path);
+  const int trace_fd = share_trace(trace);
+  json report;
+  report["trace"] = trace_summary(trace, options.trace_path);
+  report["options"] = {{"repeat", options.measure.repeat},
+                       {"min_pool", options.measure.min_pool},
+                       {"memory_samples", options.measure.memory_samples}};
+  report["allocators"] = json::array();
+  bool all_ok = true;
+  for (const Backend* b : chosen) {
+    try {
+      report["allocators"].push_back(run_worker(*b, options, trace_fd));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rtalloc-replay: %s\n", e.what());
+      report["allocators"].push_back({{"allocator", b->name}, {"error", e.what()}});
+      all_ok = false;
+    }
+  }
+  std::vector<std::string> plots;
+  if (!options.plots_dir.empty()) plots = write_plots(report, options.plots_dir);
+  if (options.json_output) {
+    std::puts(report.dump(2).c_str());
+  } else {
+    print_report(report);
+    if (!plots.empty()) {
+      fmt::print("\nplots:\n");
+      for (const std::string& p : plots) fmt::print("  {}\n", p);
+    }
+  }
+  return all_ok ? 0 : 1;
+}
+
+int list_main() {
+  for (const Backend& b : rtalloc::replay::all_backends()) {
+    fmt::print("{:<15} {:<11} {}{}\n", b.name, b.available ? "available" : "not found",
+               b.description, b.preload.empty() ? "" : " [" + b.preload + "]");
+  }
+  return 0;
+}
+
+// Sizes like 64M for --pool.
+std::uint64_t parse_bytes(const std::string& text) {
+  std::size_t used = 0;
+  const unsigned long long value = std::stoull(text, &used);
+  const std::string suffix = text.substr(used);
+  if (suffix.empty()) return value;
+  if (suffix == "k" || suffix == "K") return value << 10;
+  if (suffix == "M") return value << 20;
+  if (suffix == "G") return value << 30;
+  throw CLI::ValidationError("--pool", "a number of bytes with an optional k, M or G suffix");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{
+      "Replays an allocation trace through rtalloc's heaps and other allocators, and "
+      "reports throughput, latency, the smallest pool and memory over time.",
+      "rtalloc-replay"};
+  bool list = false;
+  std::string pool_text = "0";
+  app.add_option("trace", options.trace_path, "the trace (plain, .xz or .zst)");
+  app.add_option("-a,--allocators", options.allocators,
+                 "allocators to compare, comma-separated, or 'all' (see --list)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->capture_default_str();
+  app.add_option("-r,--repeat", options.measure.repeat,
+                 "replays for throughput, and again for latency (each operation's minimum)")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
+  app.add_option("--pool", pool_text,
+                 "pool bytes for rtalloc heaps (k, M, G suffixes); 0: 2 x peak live + largest "
+                 "request")
+      ->capture_default_str();
+  app.add_flag("--min-pool", options.measure.min_pool,
+               "rtalloc heaps: search for the smallest pool that replays the whole trace");
+  app.add_option("--samples", options.measure.memory_samples, "points of memory over time")
+      ->check(CLI::Range(2u, 100000u))
+      ->capture_default_str();
+  app.add_flag("--json", options.json_output, "print the report as JSON instead of tables");
+  app.add_option("--plots", options.plots_dir,
+                 "write latency-allocate.svg, latency-free.svg and memory.svg into this folder");
+  app.add_flag("--no-progress", options.no_progress,
+               "no progress bar (it is off anyway when "
+               "stderr is not a terminal)");
+  app.add_flag("--list", list, "list the allocators and whether each is available, then exit");
+  app.add_flag("--callgrind", options.callgrind,
+               "one replay in this process through the rtalloc_replay_* entry points, for "
+               "bench/callgrind_ops.sh (one allocator; malloc replacements need LD_PRELOAD)");
+  app.add_option("--worker", options.worker, "internal: measure one allocator, print JSON")
+      ->group("");
+  app.add_option("--trace-fd", options.trace_fd, "internal: the worker's shared trace")->group("");
+  try {
+    app.parse(argc, argv);
+    options.measure.pool_bytes = parse_bytes(pool_text);
+    if (list) return list_main();
+    if (options.trace_path.empty()) throw CLI::RequiredError("trace");
+    options.measure.progress = !options.no_progress && isatty(STDERR_FILENO) == 1;
+    if (!options.worker.empty()) return worker_main(options);
+    if (options.callgrind) return callgrind_main(options);
+    return report_main(options);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rtalloc-replay: %s\n", e.what());
+    return 1;
+  }
+}
