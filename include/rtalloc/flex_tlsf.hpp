@@ -107,6 +107,10 @@ struct FlexTlsfStats {
 /// instead of adding a pool, so it stays one contiguous pool.
 template <pool_source Source, class Heap = Tlsf<>>
 class FlexTlsf {
+  static_assert(stats_enabled,
+                "FlexTlsf: needs the heap's statistics (RTALLOC_STATS=1): reallocate tells "
+                "exhaustion from a bad pointer by the failed-allocation count.");
+
  public:
   /// Discarding after a free is off.
   static constexpr std::size_t no_auto_discard = std::numeric_limits<std::size_t>::max();
@@ -297,8 +301,13 @@ class FlexTlsf {
     constexpr std::size_t kept_front = 2 * sizeof(void*);
     constexpr std::size_t kept_back = sizeof(void*);
     if (usable <= kept_front + kept_back) return 0;
-    const std::size_t bytes = source_.discard(static_cast<std::byte*>(payload) + kept_front,
-                                              usable - kept_front - kept_back);
+    std::byte* start = static_cast<std::byte*>(payload) + kept_front;
+    const std::size_t length = usable - kept_front - kept_back;
+    // Memory checkers: the source may touch these bytes; then they are the
+    // heap's again.
+    detail::mark_returned(start, length);
+    const std::size_t bytes = source_.discard(start, length);
+    detail::mark_heap_owned(start, length);
     discarded_ += bytes;
     return bytes;
   }
@@ -310,6 +319,7 @@ class FlexTlsf {
     for (RegionRecord* previous = regions_; previous->next != nullptr;) {
       RegionRecord* record = previous->next;
       if (heap_.remove_pool(pool_memory(record))) {
+        detail::mark_returned(record, record->bytes);
         previous->next = record->next;
         bytes += record->bytes;
         footprint_ -= record->bytes;
@@ -324,8 +334,16 @@ class FlexTlsf {
   }
 
   void release_all() noexcept {
+    if constexpr (detail::memory_checker_enabled) {
+      // Blocks still allocated die with the heap: tell the checker, so
+      // that it does not see them in the memory once the source reuses it.
+      heap_.walk([](const BlockInfo& block) {
+        if (block.used) detail::mark_freed(block.address, block.size);
+      });
+    }
     for (RegionRecord* record = regions_; record != nullptr;) {
       RegionRecord* next = record->next;
+      detail::mark_returned(record, record->bytes);
       source_.release(Region{record, record->bytes});
       record = next;
     }

@@ -36,6 +36,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/detail/size_class.hpp"
 #include "rtalloc/error.hpp"
 
@@ -47,10 +48,37 @@
 #define RTALLOC_HOT_INLINE [[gnu::always_inline]] inline
 #endif
 
+// RTALLOC_COMPACT=1 builds the heap for code size (docs/embedded.md): free,
+// allocate and in-place resizing take the plain unlink-split-insert route
+// instead of the shortcuts that keep a block's place on its list. Same
+// bounds, contracts and invariants; a free block may sit at another place on
+// its list. On by default when optimizing for size (-Os, -Oz); define it the
+// same way in every translation unit.
+#ifndef RTALLOC_COMPACT
+#if defined(__OPTIMIZE_SIZE__)
+#define RTALLOC_COMPACT 1
+#else
+#define RTALLOC_COMPACT 0
+#endif
+#endif
+
+// RTALLOC_STATS=0 builds the heap without its statistics counters, for code
+// size (docs/embedded.md): stats() then walks the pools, O(blocks) instead of
+// O(1), and cannot know peak_used or failed_allocations (both 0). Everything
+// else is unchanged. Defaults to 1; define it the same way in every
+// translation unit of a program.
+#ifndef RTALLOC_STATS
+#define RTALLOC_STATS 1
+#endif
+
 namespace rtalloc {
 
+/// True when heaps keep their statistics counters (RTALLOC_STATS=1).
+inline constexpr bool stats_enabled = RTALLOC_STATS != 0;
+
 /// Heap statistics. Byte counts are of whole blocks, headers included, so
-/// that capacity == used + free exactly.
+/// that capacity == used + free exactly. Without counters (RTALLOC_STATS=0)
+/// peak_used and failed_allocations are not known and are 0.
 struct TlsfStats {
   std::size_t pool_count;          ///< pools added and not removed
   std::size_t capacity;            ///< bytes in blocks over all pools
@@ -89,6 +117,10 @@ inline constexpr std::size_t tlsf_default_second_levels = 32;
 inline constexpr std::size_t tlsf_default_first_levels = tlsf_first_levels(
     sizeof(void*) >= 8 ? (std::size_t{1} << 41) - 64 : (std::size_t{1} << 30) - 64,
     tlsf_default_second_levels);
+
+// Under AddressSanitizer the heap poisons its own bytes, so its code is not
+// instrumented (see rtalloc/detail/memory_checker.hpp).
+RTALLOC_HEAP_CODE_BEGIN
 
 /// A TLSF heap.
 ///
@@ -213,6 +245,7 @@ class Tlsf {
   /// 0 if the memory is null, smaller than min_pool_size, or overlapping
   /// (reported as invalid_pool or pool_overlap).
   std::size_t add_pool(void* memory, std::size_t bytes) noexcept {
+    detail::HeapCodeScope scope;  // memory checkers: the heap touches its own bytes
     const auto start = reinterpret_cast<std::uintptr_t>(memory);
     if (memory == nullptr || bytes < min_pool_size ||
         bytes > std::numeric_limits<std::uintptr_t>::max() - start) {
@@ -237,8 +270,9 @@ class Tlsf {
     link_pool(pool);
     make_free_block(first, size);
     set_sentinel(block_at(first, size), prev_free_flag);
-    capacity_ += size;
-    ++free_blocks_;
+    count_capacity_added(size);
+    count_free_block_added();
+    detail::mark_heap_owned(memory, end - start);
     return size;
   }
 
@@ -252,6 +286,7 @@ class Tlsf {
   /// too small to form a block after a used last block, or would make the
   /// pool's blocks span more than max_block_size (reported as invalid_pool).
   std::size_t extend_pool(void* pool_memory, void* memory, std::size_t bytes) noexcept {
+    detail::HeapCodeScope scope;
     Pool* pool = pool_at(pool_memory);
     if constexpr (checks_enabled) {
       if (!is_registered(pool)) {
@@ -284,16 +319,17 @@ class Tlsf {
       return 0;
     }
     pool->end = reinterpret_cast<std::byte*>(start + bytes);
+    detail::mark_heap_owned(memory, bytes);
     if (added == 0) return 0;
     if (last != nullptr) {
       unlink_free_block(last);
       make_free_block(last, block_size(last) + added);
     } else {
       make_free_block(sentinel, added);  // the old sentinel becomes the new block's header
-      ++free_blocks_;
+      count_free_block_added();
     }
     set_sentinel(block_at(sentinel, added), prev_free_flag);
-    capacity_ += added;
+    count_capacity_added(added);
     return added;
   }
 
@@ -303,6 +339,7 @@ class Tlsf {
   /// Returns false, and changes nothing, if the pool has a used block (or is
   /// not one of the heap's pools: reported as invalid_pool).
   bool remove_pool(void* pool_memory) noexcept {
+    detail::HeapCodeScope scope;
     Pool* pool = pool_at(pool_memory);
     if constexpr (checks_enabled) {
       if (!is_registered(pool)) {
@@ -314,32 +351,41 @@ class Tlsf {
     Block* first = first_block(pool);
     if (!is_free(first) || block_at(first, block_size(first)) != sentinel_of(pool)) return false;
     unlink_free_block(first);
-    capacity_ -= block_size(first);
-    --free_blocks_;
+    count_capacity_removed(block_size(first));
+    count_free_block_removed();
     unlink_pool(pool);
+    detail::mark_returned(
+        pool_memory, static_cast<std::size_t>(pool->end - static_cast<std::byte*>(pool_memory)));
     return true;
   }
 
   /// Where the memory of `pool` (the pointer given to add_pool) ends: the
   /// address extend_pool expects. O(1).
-  void* pool_end(void* pool_memory) const noexcept { return pool_at(pool_memory)->end; }
+  void* pool_end(void* pool_memory) const noexcept {
+    detail::HeapCodeScope scope;
+    return pool_at(pool_memory)->end;
+  }
 
   /// Frees every block: each pool becomes one free block again. Pools stay;
   /// peak_used and failed_allocations are kept. O(pools + class count).
   void reset() noexcept {
+    detail::HeapCodeScope scope;
+    if constexpr (detail::memory_checker_enabled) {  // every payload is freed
+      walk([](const BlockInfo& b) {
+        if (b.used) detail::mark_freed(b.address, b.size);
+      });
+    }
     fl_bitmap_ = 0;
     for (auto& bitmap : sl_bitmaps_) bitmap = 0;
     for (auto& head : heads_) head = nullptr;
-    used_ = 0;
-    used_blocks_ = 0;
-    free_blocks_ = 0;
+    count_all_blocks_free();
     for (Pool* pool = pools_; pool != nullptr; pool = pool->next) {
       Block* first = first_block(pool);
       Block* sentinel = sentinel_of(pool);
       const std::size_t size = distance(first, sentinel);
       make_free_block(first, size);
       set_sentinel(sentinel, prev_free_flag);
-      ++free_blocks_;
+      count_free_block_added();
     }
   }
 
@@ -347,6 +393,7 @@ class Tlsf {
   /// minimal block. O(1). Returns nullptr if no free block is large enough
   /// (or size > max_allocation); that is not reported as an error.
   void* allocate(std::size_t size) noexcept {
+    detail::HeapCodeScope scope;
     if (size > max_allocation) [[unlikely]]
       return allocation_failed();
     const std::size_t needed = block_size_for(size);
@@ -354,7 +401,9 @@ class Tlsf {
     Block* block = find_free_block(needed, index);
     if (block == nullptr) [[unlikely]]
       return allocation_failed();
-    return payload(use_listed_block(block, index, needed));
+    block = use_listed_block(block, index, needed);
+    detail::mark_allocated(payload(block), usable_size_of(block));
+    return payload(block);
   }
 
   /// Allocates `size` bytes aligned to `align`, any power of two. Alignments
@@ -363,6 +412,7 @@ class Tlsf {
   /// Returns nullptr on failure; alignment 0 or not a power of two is also
   /// reported as invalid_alignment.
   void* allocate(std::size_t size, std::size_t align) noexcept {
+    detail::HeapCodeScope scope;
     if (!is_power_of_two(align)) [[unlikely]] {
       detail::report(ErrorCode::invalid_alignment, "allocate: alignment not a power of two", this,
                      nullptr, align);
@@ -381,6 +431,7 @@ class Tlsf {
   /// or foreign `p` is reported (double_free / invalid_pointer) and gives
   /// nullptr.
   void* reallocate(void* p, std::size_t size) noexcept {
+    detail::HeapCodeScope scope;
     if (p == nullptr) return allocate(size);
     Block* block = block_of(p);
     if (!is_valid_used_block(block, "reallocate")) [[unlikely]]
@@ -390,11 +441,16 @@ class Tlsf {
     const std::size_t header = block->header;
     const bool aligned = (header & aligned_flag) != 0;
     const std::size_t needed = block_size_for(size + (aligned ? header_size : 0));
-    if (resize_in_place(block, needed)) return p;
+    if (resize_in_place(block, needed)) {
+      detail::mark_resized(p, (header & size_mask) - header_size - (aligned ? header_size : 0),
+                           usable_size_of(block));
+      return p;
+    }
     void* moved = aligned ? allocate_aligned(size, alignment_word(block)) : allocate(size);
     if (moved == nullptr) return nullptr;
     const std::size_t old_usable = usable_size_of(block);
     std::memcpy(moved, p, size < old_usable ? size : old_usable);
+    detail::mark_freed(p, old_usable);
     free_block(block);
     return moved;
   }
@@ -408,10 +464,12 @@ class Tlsf {
   /// practice but is not a proof (see docs/tlsf.md). Release builds do not
   /// detect foreign or interior pointers.
   void deallocate(void* p) noexcept {
+    detail::HeapCodeScope scope;
     if (p == nullptr) return;
     Block* block = block_of(p);
     if (!is_valid_used_block(block, "deallocate")) [[unlikely]]
       return;
+    detail::mark_freed(p, usable_size_of(block));
     free_block(block);
   }
 
@@ -419,6 +477,7 @@ class Tlsf {
   /// Returns 0 for nullptr; a freed or (in checked builds) foreign pointer
   /// is reported and gives 0.
   std::size_t usable_size(const void* p) const noexcept {
+    detail::HeapCodeScope scope;
     if (p == nullptr) return 0;
     const Block* block = block_of(const_cast<void*>(p));
     if (!is_valid_used_block(block, "usable_size")) return 0;
@@ -427,6 +486,7 @@ class Tlsf {
 
   /// True if `p` points into one of the heap's pools. O(pools).
   bool owns(const void* p) const noexcept {
+    detail::HeapCodeScope scope;
     const auto address = reinterpret_cast<std::uintptr_t>(p);
     for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
       if (address >= reinterpret_cast<std::uintptr_t>(first_block(pool)) &&
@@ -439,14 +499,24 @@ class Tlsf {
 
   /// Allocations that returned nullptr since construction (stats() has it
   /// too); a heap that grows compares it to tell exhaustion from bad input.
-  /// O(1).
-  std::size_t failed_allocations() const noexcept { return failed_allocations_; }
+  /// O(1). Always 0 when the heap keeps no statistics (RTALLOC_STATS=0).
+  std::size_t failed_allocations() const noexcept {
+#if RTALLOC_STATS
+    return failed_allocations_;
+#else
+    return 0;
+#endif
+  }
 
   /// The heap's statistics. O(1), except largest_free, which looks at the
   /// blocks of the highest non-empty class: O(length of that one list).
+  /// With RTALLOC_STATS=0 the counts come from a walk of every block,
+  /// O(blocks), and peak_used and failed_allocations are 0 (not known).
   TlsfStats stats() const noexcept {
+    detail::HeapCodeScope scope;
     TlsfStats s{};
     s.pool_count = pool_count_;
+#if RTALLOC_STATS
     s.capacity = capacity_;
     s.used = used_;
     s.free = capacity_ - used_;
@@ -454,6 +524,18 @@ class Tlsf {
     s.used_blocks = used_blocks_;
     s.free_blocks = free_blocks_;
     s.failed_allocations = failed_allocations_;
+#else
+    walk([&s](const BlockInfo& b) {
+      s.capacity += b.block_size;
+      if (b.used) {
+        s.used += b.block_size;
+        ++s.used_blocks;
+      } else {
+        ++s.free_blocks;
+      }
+    });
+    s.free = s.capacity - s.used;
+#endif
     if (fl_bitmap_ != 0) {
       const std::size_t first = top_bit(fl_bitmap_);
       const std::size_t index = (first << sl_shift) + top_bit(sl_bitmaps_[first]);
@@ -471,6 +553,7 @@ class Tlsf {
   /// by returning false. O(blocks). Do not change the heap from the visitor.
   template <class Visitor>
   void walk(Visitor&& visitor) const {
+    detail::HeapCodeScope scope;
     for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
       if (!walk_blocks(pool, visitor)) return;
     }
@@ -480,6 +563,7 @@ class Tlsf {
   /// the heap: for interfaces that name only the pool. O(blocks in the pool).
   template <class Visitor>
   static void walk_pool(const void* pool_memory, Visitor&& visitor) {
+    detail::HeapCodeScope scope;
     walk_blocks(pool_at(pool_memory), visitor);
   }
 
@@ -487,6 +571,7 @@ class Tlsf {
   /// the heap's lists and counters; reports the first broken one as
   /// heap_corrupted and returns false. O(blocks in the pool).
   static bool check_pool(const void* pool_memory) noexcept {
+    detail::HeapCodeScope scope;
     BlockTally tally;
     return check_pool_blocks(pool_at(pool_memory), tally, nullptr);
   }
@@ -495,6 +580,7 @@ class Tlsf {
   /// validation: `p` must be a live block of a heap of this type. For
   /// interfaces that pass no heap. O(1); 0 for nullptr.
   static std::size_t block_usable_size(const void* p) noexcept {
+    detail::HeapCodeScope scope;
     return p == nullptr ? 0 : usable_size_of(block_of(const_cast<void*>(p)));
   }
 
@@ -503,6 +589,7 @@ class Tlsf {
   /// alone, with no validation: `p` must be a live block of a heap of this
   /// type. O(1).
   static std::size_t block_alignment(const void* p) noexcept {
+    detail::HeapCodeScope scope;
     const Block* block = block_of(const_cast<void*>(p));
     return (block->header & aligned_flag) ? alignment_word(block) : alignment;
   }
@@ -513,7 +600,11 @@ class Tlsf {
   /// and the address concerned, and returns false. O(blocks + pools^2 +
   /// class count). It never follows a block size or free-list link out of
   /// the pools, so it is safe to call on a heap whose blocks are damaged.
-  bool check() const noexcept { return check_pools() && check_free_lists(); }
+  bool check() const noexcept {
+    detail::HeapCodeScope scope;
+    std::size_t free_blocks = 0;
+    return check_pools(free_blocks) && check_free_lists(free_blocks);
+  }
 
  private:
   // ---- Layout helpers -----------------------------------------------------
@@ -596,6 +687,7 @@ class Tlsf {
   // ---- Free lists and bitmaps ---------------------------------------------
 
   static constexpr std::size_t sl_shift = std::countr_zero(SecondLevelCount);
+  static constexpr bool compact = RTALLOC_COMPACT != 0;  // see RTALLOC_COMPACT above
   using FirstBitmap = std::conditional_t<(FirstLevelCount < 32), std::uint32_t, std::uint64_t>;
   using SecondBitmap = std::conditional_t<(SecondLevelCount <= 32), std::uint32_t, std::uint64_t>;
 
@@ -699,6 +791,10 @@ class Tlsf {
 
   // Removes the free block `b` (head of class `index`) from its list.
   RTALLOC_HOT_INLINE void pop_head(std::size_t index, Block* b) noexcept {
+    if constexpr (compact) {
+      unlink_free_block(b);  // the general unlink, shared with the other paths
+      return;
+    }
     Block* next = b->next_free;
     heads_[index] = next;
     if (next != nullptr) {
@@ -713,10 +809,8 @@ class Tlsf {
   // Marks `b` used with `size` bytes and counts it.
   RTALLOC_HOT_INLINE Block* mark_used(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
     b->header = size | prev_flag;
-    ++used_blocks_;
-    const std::size_t used = used_ + size;
-    used_ = used;
-    if (used > peak_used_) peak_used_ = used;
+    count_block_used(size);
+    count_peak();
     return b;
   }
 
@@ -725,6 +819,10 @@ class Tlsf {
   // b's place on its list when it is still in b's class.
   RTALLOC_HOT_INLINE Block* use_listed_block(Block* b, std::size_t index,
                                              std::size_t size) noexcept {
+    if constexpr (compact) {
+      pop_head(index, b);
+      return use_unlisted_block(b, size, 0);
+    }
     const std::size_t available = block_size(b);
     const std::size_t rest = available - size;
     if (rest >= min_block_size) {
@@ -741,13 +839,23 @@ class Tlsf {
     }
     pop_head(index, b);
     block_at(b, available)->header &= ~prev_free_flag;
-    --free_blocks_;
+    count_free_block_removed();
     return mark_used(b, available, 0);
   }
 
   // As use_listed_block, for a free block already off the lists whose
   // PREV_FREE flag is `prev_flag`.
   Block* use_unlisted_block(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+    if constexpr (compact) {  // take all of b, then give back the tail as a shrink does
+      const std::size_t available = block_size(b);
+      b->header = available | prev_flag;
+      count_block_used(available);
+      block_at(b, available)->header &= ~prev_free_flag;
+      count_free_block_removed();
+      shrink_block(b, size);
+      count_peak();
+      return b;
+    }
     const std::size_t available = block_size(b);
     const std::size_t rest = available - size;
     if (rest >= min_block_size) {
@@ -755,7 +863,7 @@ class Tlsf {
       return mark_used(b, size, prev_flag);
     }
     block_at(b, available)->header &= ~prev_free_flag;
-    --free_blocks_;
+    count_free_block_removed();
     return mark_used(b, available, prev_flag);
   }
 
@@ -763,10 +871,13 @@ class Tlsf {
   // block that stays in the class of the neighbour it absorbs keeps that
   // neighbour's place on its list.
   RTALLOC_HOT_INLINE void free_block(Block* b) noexcept {
+    if constexpr (compact) {
+      free_block_compact(b);
+      return;
+    }
     const std::size_t header = b->header;
     std::size_t size = header & size_mask;
-    used_ -= size;
-    --used_blocks_;
+    count_block_freed(size);
     Block* next = block_at(b, size);
     const std::size_t next_header = next->header;
     if (header & prev_free_flag) {
@@ -775,7 +886,7 @@ class Tlsf {
       if (next_header & free_flag) {
         unlink_free_block(next);
         size += next_header & size_mask;
-        --free_blocks_;
+        count_free_block_removed();
       }
       const std::size_t prev_size = block_size(prev);
       const std::size_t merged = prev_size + size;
@@ -801,8 +912,31 @@ class Tlsf {
       write_free_block(b, size);
       next->header = next_header | prev_free_flag;
       insert_free_block(b, Classes::index_of(size));
-      ++free_blocks_;
+      count_free_block_added();
     }
+  }
+
+  // free_block for RTALLOC_COMPACT: unlink the free neighbours, insert the
+  // merged block.
+  void free_block_compact(Block* b) noexcept {
+    const std::size_t header = b->header;
+    std::size_t size = header & size_mask;
+    count_block_freed(size);
+    b->header = header | free_flag;  // a second free of `b` is still seen as one
+    if (Block* next = block_at(b, size); is_free(next)) {
+      unlink_free_block(next);
+      size += block_size(next);
+      count_free_block_removed();
+    }
+    if (header & prev_free_flag) {
+      b = previous_block(b);
+      unlink_free_block(b);
+      size += block_size(b);
+      count_free_block_removed();
+    }
+    make_free_block(b, size);
+    block_at(b, size)->header |= prev_free_flag;
+    count_free_block_added();
   }
 
   // Sets used block b's size, keeping its flags and, for an aligned block,
@@ -833,16 +967,17 @@ class Tlsf {
       return;
     } else {
       next->header |= prev_free_flag;
-      ++free_blocks_;
+      count_free_block_added();
     }
     set_used_size(b, size);
     make_free_block(block_at(b, size), rest);
-    used_ -= current - size;
+    count_used_shrunk(current - size);
   }
 
   // Resizes used block `b` to `size` bytes without moving it, if the block or
   // its free successor is large enough. Returns false if it cannot.
   bool resize_in_place(Block* b, std::size_t size) noexcept {
+    if constexpr (compact) return resize_in_place_compact(b, size);
     const std::size_t current = block_size(b);
     if (size <= current) {
       shrink_block(b, size);
@@ -860,19 +995,79 @@ class Tlsf {
       size = combined;
       set_used_size(b, size);
       block_at(b, size)->header &= ~prev_free_flag;
-      --free_blocks_;
+      count_free_block_removed();
     }
-    used_ += size - current;
-    if (used_ > peak_used_) peak_used_ = used_;
+    count_used_grown(size - current);
+    count_peak();
     return true;
   }
 
-  // ---- Slow paths -----------------------------------------------------------
+  // resize_in_place for RTALLOC_COMPACT: to grow, take all of the free
+  // successor, then give back what is not needed as a shrink does.
+  bool resize_in_place_compact(Block* b, std::size_t size) noexcept {
+    const std::size_t current = block_size(b);
+    if (size > current) {
+      Block* next = block_at(b, current);
+      if (!is_free(next) || current + block_size(next) < size) return false;
+      const std::size_t combined = current + block_size(next);
+      unlink_free_block(next);
+      count_free_block_removed();
+      set_used_size(b, combined);
+      block_at(b, combined)->header &= ~prev_free_flag;
+      count_used_grown(combined - current);
+    }
+    shrink_block(b, size);
+    count_peak();
+    return true;
+  }
 
+  // ---- Statistics counters --------------------------------------------------
+
+  // One helper per update of the counters that stats() reports in O(1); with
+  // RTALLOC_STATS=0 the heap has no counters and each compiles to nothing.
+#if RTALLOC_STATS
+  void count_block_used(std::size_t size) noexcept {
+    ++used_blocks_;
+    used_ += size;
+  }
+  void count_block_freed(std::size_t size) noexcept {
+    used_ -= size;
+    --used_blocks_;
+  }
+  void count_used_grown(std::size_t bytes) noexcept { used_ += bytes; }
+  void count_used_shrunk(std::size_t bytes) noexcept { used_ -= bytes; }
+  void count_peak() noexcept {
+    if (used_ > peak_used_) peak_used_ = used_;
+  }
+  void count_free_block_added() noexcept { ++free_blocks_; }
+  void count_free_block_removed() noexcept { --free_blocks_; }
+  void count_capacity_added(std::size_t bytes) noexcept { capacity_ += bytes; }
+  void count_capacity_removed(std::size_t bytes) noexcept { capacity_ -= bytes; }
+  void count_all_blocks_free() noexcept {  // reset(): before each pool's block is counted
+    used_ = 0;
+    used_blocks_ = 0;
+    free_blocks_ = 0;
+  }
+  // What a failed allocation returns, counted: out of line, off the hot paths.
   [[gnu::noinline]] void* allocation_failed() noexcept {
     ++failed_allocations_;
     return nullptr;
   }
+#else
+  static void count_block_used(std::size_t) noexcept {}
+  static void count_block_freed(std::size_t) noexcept {}
+  static void count_used_grown(std::size_t) noexcept {}
+  static void count_used_shrunk(std::size_t) noexcept {}
+  static void count_peak() noexcept {}
+  static void count_free_block_added() noexcept {}
+  static void count_free_block_removed() noexcept {}
+  static void count_capacity_added(std::size_t) noexcept {}
+  static void count_capacity_removed(std::size_t) noexcept {}
+  static void count_all_blocks_free() noexcept {}
+  static void* allocation_failed() noexcept { return nullptr; }  // inline: smaller than a call
+#endif
+
+  // ---- Slow paths -----------------------------------------------------------
 
   // allocate(size, align) for align > alignment: search for a block large
   // enough to hold the request at any alignment, then give the free space in
@@ -895,7 +1090,7 @@ class Tlsf {
       if (gap < min_block_size) gap += align;
       const std::size_t available = block_size(block);
       make_free_block(block, gap);
-      ++free_blocks_;
+      count_free_block_added();
       block = block_at(block, gap);
       block->header = available - gap;
       prev_flag = prev_free_flag;
@@ -903,6 +1098,7 @@ class Tlsf {
     use_unlisted_block(block, needed, prev_flag);
     block->header |= aligned_flag;
     alignment_word(block) = align;
+    detail::mark_allocated(payload(block), usable_size_of(block));
     return payload(block);
   }
 
@@ -1072,7 +1268,8 @@ class Tlsf {
     return true;
   }
 
-  bool check_pools() const noexcept {
+  // Also sets `free_blocks` to the number of free blocks in the pools.
+  bool check_pools(std::size_t& free_blocks) const noexcept {
     std::size_t pools = 0;
     BlockTally tally;
     const Pool* prev_pool = nullptr;
@@ -1089,17 +1286,20 @@ class Tlsf {
       if (!check_pool_blocks(pool, tally, this)) return false;
     }
     if (pools != pool_count_) return corrupted("pool count wrong", this);
+#if RTALLOC_STATS
     if (tally.capacity != capacity_) return corrupted("capacity counter wrong", this);
     if (tally.used != used_) return corrupted("used-bytes counter wrong", this);
     if (tally.used_blocks != used_blocks_) return corrupted("used-block counter wrong", this);
     if (tally.free_blocks != free_blocks_) return corrupted("free-block counter wrong", this);
     if (peak_used_ < used_) return corrupted("peak below current use", this);
+#endif
+    free_blocks = tally.free_blocks;
     return true;
   }
 
   // Runs after check_pools(), so every block in a pool is known to be sound
-  // and free_blocks_ is the true number of free blocks.
-  bool check_free_lists() const noexcept {
+  // and `free_blocks` is the true number of free blocks.
+  bool check_free_lists(std::size_t free_blocks) const noexcept {
     std::size_t listed = 0;
     for (std::size_t first = 0; first < FirstLevelCount; ++first) {
       const bool any = sl_bitmaps_[first] != 0;
@@ -1114,7 +1314,7 @@ class Tlsf {
         }
         Block* const* expected_link = &heads_[index];
         for (const Block* b = head; b != nullptr; expected_link = &b->next_free, b = b->next_free) {
-          if (++listed > free_blocks_) return corrupted("free lists hold too many blocks", b);
+          if (++listed > free_blocks) return corrupted("free lists hold too many blocks", b);
           if (!owns(b)) return corrupted("free list points outside the pools", b);
           if (!is_free(b)) return corrupted("used block on a free list", b);
           if (b->prev_next != expected_link) return corrupted("free list back link wrong", b);
@@ -1124,24 +1324,30 @@ class Tlsf {
         }
       }
     }
-    if (listed != free_blocks_) return corrupted("free block missing from the lists", this);
+    if (listed != free_blocks) return corrupted("free block missing from the lists", this);
     return true;
   }
 
   // ---- Control block ------------------------------------------------------
 
-  FirstBitmap fl_bitmap_ = 0;
-  SecondBitmap sl_bitmaps_[FirstLevelCount] = {};
-  Block* heads_[Classes::class_count] = {};
+  // The counters come first: small offsets from `this` give shorter
+  // instructions on targets such as Thumb-2.
   Pool* pools_ = nullptr;
-  std::size_t pool_count_ = 0;
+  std::size_t pool_count_ = 0;  // part of the pool list: check() bounds its walk with it
+#if RTALLOC_STATS
   std::size_t capacity_ = 0;
   std::size_t used_ = 0;
   std::size_t peak_used_ = 0;
   std::size_t used_blocks_ = 0;
   std::size_t free_blocks_ = 0;
   std::size_t failed_allocations_ = 0;
+#endif
+  FirstBitmap fl_bitmap_ = 0;
+  SecondBitmap sl_bitmaps_[FirstLevelCount] = {};
+  Block* heads_[Classes::class_count] = {};
 };
+
+RTALLOC_HEAP_CODE_END
 
 /// A configuration for microcontrollers: blocks up to 64 KiB, 16 classes per
 /// level. On a 32-bit target its control block is under 1 KiB (see

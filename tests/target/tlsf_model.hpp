@@ -148,7 +148,8 @@ class TlsfModel {
     const auto stats = heap_.stats();
     RTALLOC_MODEL_CHECK(stats.used_blocks == live_count_);
     RTALLOC_MODEL_CHECK(stats.capacity == capacity_ && stats.used + stats.free == capacity_);
-    RTALLOC_MODEL_CHECK(stats.peak_used >= stats.used);
+    RTALLOC_MODEL_CHECK(rtalloc::stats_enabled ? stats.peak_used >= stats.used
+                                               : stats.peak_used == 0);
     if (operation_ % 8 == 0) RTALLOC_MODEL_CHECK(heap_.check());
     if (operation_ % 64 == 0) {
       for (std::size_t i = 0; i < live_count_; ++i) {

@@ -40,7 +40,7 @@ TYPED_TEST(AddPoolTest, FreshHeapIsEmpty) {
 
 TYPED_TEST(AddPoolTest, AllocateFromEmptyHeapFails) {
   EXPECT_EQ(this->heap->allocate(1), nullptr);
-  EXPECT_EQ(this->heap->stats().failed_allocations, 1U);
+  EXPECT_EQ(this->heap->stats().failed_allocations, counted(1));
   EXPECT_TRUE(this->healthy());
 }
 

@@ -162,7 +162,7 @@ TYPED_TEST(AllocateTest, RequestsBeyondMaxAllocationFailWithoutWrapping) {
     EXPECT_TRUE(this->healthy());  // running out is not an error: nothing reported
   }
   const TlsfStats after = this->heap->stats();
-  EXPECT_EQ(after.failed_allocations, before.failed_allocations + failures);
+  EXPECT_EQ(after.failed_allocations, counted(before.failed_allocations + failures));
   EXPECT_EQ(after.used, before.used);
   EXPECT_EQ(after.free_blocks, before.free_blocks);
 }
@@ -171,7 +171,7 @@ TYPED_TEST(AllocateTest, MaxAllocationFailsOnlyForLackOfMemory) {
   using Heap = TypeParam;
   this->add_accepted_pool(std::min(this->pool_bytes, Heap::max_allocation / 2));
   EXPECT_EQ(this->heap->allocate(Heap::max_allocation), nullptr);
-  EXPECT_EQ(this->heap->stats().failed_allocations, 1U);
+  EXPECT_EQ(this->heap->stats().failed_allocations, counted(1));
   EXPECT_TRUE(this->healthy());
 }
 
@@ -206,9 +206,9 @@ TYPED_TEST(AllocateTest, ExhaustionFailsAndIsCounted) {
     ASSERT_LT(blocks.size(), 16U * 1024U) << "more blocks than bytes";
   }
   EXPECT_GT(blocks.size(), 16U * 1024U / 200U);
-  EXPECT_EQ(this->heap->stats().failed_allocations, 1U);
+  EXPECT_EQ(this->heap->stats().failed_allocations, counted(1));
   EXPECT_EQ(this->heap->allocate(100), nullptr);
-  EXPECT_EQ(this->heap->stats().failed_allocations, 2U);
+  EXPECT_EQ(this->heap->stats().failed_allocations, counted(2));
   EXPECT_EQ(this->heap->stats().used_blocks, blocks.size());
   EXPECT_TRUE(this->healthy());
 
@@ -216,7 +216,7 @@ TYPED_TEST(AllocateTest, ExhaustionFailsAndIsCounted) {
   this->heap->deallocate(blocks.back());
   blocks.back() = this->heap->allocate(100);
   EXPECT_NE(blocks.back(), nullptr);
-  EXPECT_EQ(this->heap->stats().failed_allocations, 2U);
+  EXPECT_EQ(this->heap->stats().failed_allocations, counted(2));
   for (void* p : blocks) {
     this->heap->deallocate(p);
   }
@@ -326,7 +326,7 @@ TYPED_TEST(AllocateTest, HugeAlignmentFails) {
   const std::size_t huge = std::size_t{1} << (std::numeric_limits<std::size_t>::digits - 1);
   EXPECT_EQ(this->heap->allocate(64, huge), nullptr);
   EXPECT_EQ(this->heap->allocate(64, std::size_t{1} << 30), nullptr);
-  EXPECT_EQ(this->heap->stats().failed_allocations, 2U);
+  EXPECT_EQ(this->heap->stats().failed_allocations, counted(2));
   EXPECT_EQ(this->heap->stats().used_blocks, 0U);
   EXPECT_TRUE(this->healthy());
 }

@@ -601,12 +601,13 @@ class ModelRun {
       return AssertionFailure() << "free " << stats.free << " is not capacity " << stats.capacity
                                 << " - used " << stats.used;
     }
-    if (stats.failed_allocations != failures_) {
+    if (stats.failed_allocations != (stats_enabled ? failures_ : 0)) {
       return AssertionFailure() << "failed_allocations " << stats.failed_allocations << ", model "
                                 << failures_;
     }
-    if (stats.peak_used < peak_ || stats.peak_used < stats.used ||
-        stats.peak_used > stats.capacity + peak_slack()) {
+    if (!stats_enabled ? stats.peak_used != 0
+                       : stats.peak_used < peak_ || stats.peak_used < stats.used ||
+                             stats.peak_used > stats.capacity + peak_slack()) {
       return AssertionFailure() << "peak_used " << stats.peak_used << ", model at least " << peak_;
     }
 

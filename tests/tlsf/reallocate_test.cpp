@@ -226,7 +226,7 @@ TYPED_TEST(ReallocateTest, FailureLeavesOriginalIntact) {
   EXPECT_EQ(after.used, before.used);
   EXPECT_EQ(after.used_blocks, before.used_blocks);
   EXPECT_EQ(after.free_blocks, before.free_blocks);
-  EXPECT_EQ(after.failed_allocations, before.failed_allocations + 5);
+  EXPECT_EQ(after.failed_allocations, counted(before.failed_allocations + 5));
   this->heap->deallocate(a);
   this->heap->deallocate(guard);
   EXPECT_TRUE(this->healthy());

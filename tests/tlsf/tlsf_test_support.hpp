@@ -25,6 +25,10 @@ inline void PrintTo(ErrorCode code, std::ostream* out) { *out << to_string(code)
 
 namespace rtalloc::test {
 
+// What peak_used or failed_allocations reads after counting to `value`: the
+// value itself, or 0 in builds without statistics (RTALLOC_STATS=0).
+constexpr std::size_t counted(std::size_t value) { return stats_enabled ? value : 0; }
+
 // Memory handed to add_pool. The start is aligned to `start_alignment`, so a
 // test can choose the exact misalignment of the pool it adds.
 class PoolMemory {
