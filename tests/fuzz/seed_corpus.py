@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/): short operation
+sequences, several per configuration, that reach every operation of each target's decoder.
+The fuzzers grow their own corpora from these; rerun after changing a decoder."""
+import os
+import random
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def word(value):
+    return bytes([value & 0xFF, (value >> 8) & 0xFF])
+
+
+def size(n, big=False):
+    """A size as Input::size() decodes it: kind < 160 gives n % 256, else a power-of-two range."""
+    if not big:
+        return bytes([0]) + word(n % 256)
+    return bytes([160 + 15]) + word(n)  # n % 2^15
+
+
+def allocate(n, big=False):
+    return bytes([0]) + size(n, big)
+
+
+def allocate_aligned(n, log2_align):
+    return bytes([4]) + size(n) + bytes([log2_align])
+
+
+def reallocate(pick, n, big=False):
+    return bytes([5]) + word(pick) + size(n, big)
+
+
+def deallocate(pick):
+    return bytes([7]) + word(pick)
+
+
+def double_free(pick):
+    return bytes([10]) + word(pick)
+
+
+def add_pool(bytes_choice, misalignment):
+    return bytes([11]) + word(bytes_choice) + bytes([misalignment])
+
+
+def extend_pool(which, n):
+    return bytes([12, which]) + word(n)
+
+
+def remove_pool(which):
+    return bytes([13, which])
+
+
+def reset():
+    return bytes([14, 0])
+
+
+def bad_alignment(n, align):
+    return bytes([14, 200]) + size(n) + word(align)
+
+
+def verify_contents():
+    return bytes([15])
+
+
+def huge(kind):
+    return bytes([0, 240 + kind]) + word(7)
+
+
+def write(name, config, pool, ops, target="tlsf"):
+    path = os.path.join(HERE, "corpus", target, name)
+    with open(path, "wb") as out:
+        out.write(bytes([config]) + word(pool[0]) + bytes([pool[1]]) + b"".join(ops))
+
+
+def pool_ops(rng, count, allocate_op, free_op, misuse_op, verify_op):
+    """Random allocate / free / misuse / verify bytes for slab_fuzz and handle_fuzz."""
+    ops = []
+    for _ in range(count):
+        roll = rng.randrange(10)
+        if roll < 5:
+            ops.append(bytes([allocate_op]) + word(rng.randrange(1 << 16)))
+        elif roll < 8:
+            ops.append(bytes([free_op]) + word(rng.randrange(1 << 16)))
+        elif roll < 9:
+            ops.append(bytes([misuse_op, rng.randrange(256)]) + word(rng.randrange(1 << 16)) +
+                       word(rng.randrange(1 << 16)))
+        else:
+            ops.append(bytes([verify_op]))
+    return ops
+
+
+def main():
+    for target in ("tlsf", "slab", "handle"):
+        os.makedirs(os.path.join(HERE, "corpus", target), exist_ok=True)
+    rng = random.Random(8)
+    for config in range(4):  # slab_fuzz: slot type, memory bytes, misalignment, then operations
+        for memory in (300, 4000):
+            write(f"slab-{config}-{memory}", config, (memory, config * 3),
+                  pool_ops(rng, 150, 0, 2, 4, 5), "slab")
+    for config in range(3):  # handle_fuzz: layout, memory bytes, misalignment, then operations
+        for memory in (600, 9000):
+            write(f"handle-{config}-{memory}", config, (memory, config * 5),
+                  pool_ops(rng, 200, 0, 2, 4, 5), "handle")
+    for config in range(4):
+        write(f"basic-{config}", config, (4000, 0),
+              [allocate(24), allocate(100), allocate(0), deallocate(1), allocate(40),
+               reallocate(0, 200), verify_contents(), deallocate(0), deallocate(0)])
+        write(f"aligned-{config}", config, (30000, 3),
+              [allocate_aligned(100, 6), allocate_aligned(10, 12), allocate(50),
+               reallocate(0, 3000, True), deallocate(2), allocate_aligned(1, 16), verify_contents()])
+        write(f"pools-{config}", config, (1000, 7),
+              [add_pool(20000, 13), allocate(3000, True), extend_pool(0, 2000), extend_pool(1, 5),
+               deallocate(0), remove_pool(0), remove_pool(1), add_pool(500, 1), allocate(80),
+               reset(), allocate(10)])
+        write(f"misuse-{config}", config, (8000, 0),
+              [allocate(64), allocate(64), double_free(0), bad_alignment(10, 3),
+               bad_alignment(10, 0), huge(0), huge(1), huge(2), allocate(64), double_free(1)])
+        ops = []
+        for _ in range(120):
+            choice = rng.randrange(6)
+            if choice < 2:
+                ops.append(allocate(rng.randrange(1 << 12), rng.random() < 0.3))
+            elif choice == 2:
+                ops.append(reallocate(rng.randrange(1 << 16), rng.randrange(1 << 12), True))
+            elif choice == 3:
+                ops.append(allocate_aligned(rng.randrange(256), rng.randrange(12)))
+            else:
+                ops.append(deallocate(rng.randrange(1 << 16)))
+        write(f"random-{config}", config, (60000, 5), ops)
+
+
+if __name__ == "__main__":
+    main()
