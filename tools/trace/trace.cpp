@@ -1,6 +1,8 @@
 #include "trace/trace.hpp"
 
+#if RTALLOC_TRACE_HAVE_LZMA
 #include <lzma.h>
+#endif
 #if RTALLOC_TRACE_HAVE_ZSTD
 #include <zstd.h>
 #endif
@@ -40,6 +42,7 @@ bool has_prefix(std::string_view bytes, std::string_view magic) {
 constexpr std::string_view xz_magic{"\xFD\x37\x7A\x58\x5A\x00", 6};
 constexpr std::string_view zstd_magic{"\x28\xB5\x2F\xFD", 4};
 
+#if RTALLOC_TRACE_HAVE_LZMA
 std::string xz_error_text(lzma_ret ret) {
   switch (ret) {
     case LZMA_MEM_ERROR:
@@ -86,6 +89,29 @@ std::string decompress_xz(std::string_view compressed, const std::string& path) 
   out.resize(static_cast<std::size_t>(stream.total_out));
   return out;
 }
+#else
+// Built without liblzma (for example a -m32 build on a 64-bit system that has no 32-bit
+// liblzma): the xz command decompresses the file.
+std::string decompress_xz(std::string_view, const std::string& path) {
+  std::string quoted = "'";
+  for (char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  const std::string command = "xz -dc -- " + quoted;
+  struct PipeCloser {
+    void operator()(std::FILE* f) const noexcept { pclose(f); }
+  };
+  std::unique_ptr<std::FILE, PipeCloser> pipe(popen(command.c_str(), "r"));
+  if (!pipe) throw std::runtime_error(path + ": xz: cannot run the xz command");
+  std::string out;
+  char chunk[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(chunk, 1, sizeof chunk, pipe.get())) > 0) out.append(chunk, got);
+  if (pclose(pipe.release()) != 0) {
+    throw std::runtime_error(path + ": xz: the xz command failed (is xz-utils installed?)");
+  }
+  return out;
+}
+#endif
 
 #if RTALLOC_TRACE_HAVE_ZSTD
 std::string decompress_zstd(std::string_view compressed, const std::string& path) {
