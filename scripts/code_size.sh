@@ -4,7 +4,9 @@
 # Reports the code size of rtalloc::Tlsf's core (allocate, deallocate, reallocate, aligned
 # allocate, add_pool), per function and in total, for a Cortex-M4 at -Os (arm-none-eabi-g++ 12)
 # and for wasm32 at -Oz (clang 14, wasm-ld 14), as a Markdown table. HEAP is the heap type
-# measured: rtalloc::TlsfSmall (the default) or another, e.g. 'rtalloc::Tlsf<>'.
+# measured: rtalloc::TlsfSmall (the default) or another, e.g. 'rtalloc::Tlsf<>'. Each target is
+# measured twice: with the heap's statistics counters (the default) and without them
+# (RTALLOC_STATS=0, the like-for-like comparison with heaps that keep no statistics).
 #
 # scripts/code_size_core.cpp compiles the five operations out of line; each target's build is
 # linked with --gc-sections from those five functions alone, so the image holds exactly the code
@@ -36,76 +38,108 @@ common=(-std=c++20 -fno-exceptions -fno-rtti -DNDEBUG -DRTALLOC_CHECKS=0 -I"$roo
 # literal pools included) -------------------------------------------------------------------------
 m4_flags=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffunction-sections
   -fdata-sections)
-arm-none-eabi-g++ "${m4_flags[@]}" "${common[@]}" -c "$source" -o "$out/m4.o"
-mapfile -t m4_entries < <(arm-none-eabi-nm "$out/m4.o" | awk '{ print $NF }' | grep -E "^$operations")
-[ "${#m4_entries[@]}" -eq 5 ] || { echo "$0: expected 5 operations, found ${m4_entries[*]}" >&2; exit 1; }
-m4_link=(-nostdlib -Wl,--gc-sections "-Wl,--entry=${m4_entries[0]}"
-  -Wl,--unresolved-symbols=ignore-all)
-for e in "${m4_entries[@]}"; do m4_link+=("-Wl,--undefined=$e"); done
-arm-none-eabi-gcc "${m4_flags[@]}" "${m4_link[@]}" "$out/m4.o" -o "$out/m4.elf"
-arm-none-eabi-nm -S -C -t d "$out/m4.elf" |
-  awk '$3 ~ /^[TtWw]$/ { size = $2 + 0; $1 = $2 = $3 = ""; sub(/^ +/, ""); print size "\t" $0 }' \
-    >"$out/m4.functions"
-m4_rodata=$(arm-none-eabi-size -A -d "$out/m4.elf" | awk '$1 == ".rodata" { s = $2 } END { print s + 0 }')
+# measure_m4 NAME [FLAGS...]: $out/NAME.functions ("SIZE<TAB>FUNCTION") and $out/NAME.rodata.
+measure_m4() {
+  local name=$1 entries link e
+  shift
+  arm-none-eabi-g++ "${m4_flags[@]}" "${common[@]}" "$@" -c "$source" -o "$out/$name.o"
+  mapfile -t entries < <(arm-none-eabi-nm "$out/$name.o" | awk '{ print $NF }' | grep -E "^$operations")
+  [ "${#entries[@]}" -eq 5 ] || { echo "$0: expected 5 operations, found ${entries[*]}" >&2; exit 1; }
+  link=(-nostdlib -Wl,--gc-sections "-Wl,--entry=${entries[0]}" -Wl,--unresolved-symbols=ignore-all)
+  for e in "${entries[@]}"; do link+=("-Wl,--undefined=$e"); done
+  arm-none-eabi-gcc "${m4_flags[@]}" "${link[@]}" "$out/$name.o" -o "$out/$name.elf"
+  arm-none-eabi-nm -S -C -t d "$out/$name.elf" |
+    awk '$3 ~ /^[TtWw]$/ { size = $2 + 0; $1 = $2 = $3 = ""; sub(/^ +/, ""); print size "\t" $0 }' \
+      >"$out/$name.functions"
+  arm-none-eabi-size -A -d "$out/$name.elf" | awk '$1 == ".rodata" { s = $2 } END { print s + 0 }' \
+    >"$out/$name.rodata"
+}
 
 # --- wasm32, -Oz: function sizes from where each body starts in the code section ----------------
 wasm_flags=(--target=wasm32-wasi -Oz -ffunction-sections -nostdinc++
   -isystem /usr/include/newlib/c++/12.2.1
   -isystem /usr/include/newlib/c++/12.2.1/arm-none-eabi/thumb/v7e-m+fp/hard
   -isystem /usr/include/wasm32-wasi)
-clang++-14 "${wasm_flags[@]}" "${common[@]}" -c "$source" -o "$out/wasm.o"
-mapfile -t wasm_entries < <(llvm-nm-14 "$out/wasm.o" | awk '{ print $NF }' | grep -E "^$operations")
-[ "${#wasm_entries[@]}" -eq 5 ] || { echo "$0: expected 5 operations, found ${wasm_entries[*]}" >&2; exit 1; }
-wasm_link=(--no-entry --gc-sections --allow-undefined --strip-debug --compress-relocations)
-for e in "${wasm_entries[@]}"; do wasm_link+=("--export=$e"); done
-wasm-ld-14 "${wasm_link[@]}" "$out/wasm.o" -o "$out/core.wasm"
 hex_awk='function hex(s,   i, n) { n = 0; s = tolower(s)
   for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
   return n }'
-wasm_code=$(llvm-objdump-14 -h "$out/core.wasm" | awk "$hex_awk"' $2 == "CODE" { print hex($3) }')
-wasm_data=$(llvm-objdump-14 -h "$out/core.wasm" | awk "$hex_awk"' $2 == "DATA" { d = hex($3) } END { print d + 0 }')
-llvm-objdump-14 -d "$out/core.wasm" | awk -v end="$wasm_code" "$hex_awk"'
-  /^[0-9a-f]+ <.*>:$/ && !/<CODE>:$/ {
-    start = hex($1); name = $0; sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
-    if (n++) print start - prev_start "\t" prev_name
-    prev_start = start; prev_name = name
-  }
-  END { if (n) print end - prev_start "\t" prev_name }' >"$out/wasm.functions"
+# measure_wasm NAME [FLAGS...]: $out/NAME.functions, $out/NAME.code (the code section's size) and
+# $out/NAME.rodata (the data section's).
+measure_wasm() {
+  local name=$1 entries link e code
+  shift
+  clang++-14 "${wasm_flags[@]}" "${common[@]}" "$@" -c "$source" -o "$out/$name.o"
+  mapfile -t entries < <(llvm-nm-14 "$out/$name.o" | awk '{ print $NF }' | grep -E "^$operations")
+  [ "${#entries[@]}" -eq 5 ] || { echo "$0: expected 5 operations, found ${entries[*]}" >&2; exit 1; }
+  link=(--no-entry --gc-sections --allow-undefined --strip-debug --compress-relocations)
+  for e in "${entries[@]}"; do link+=("--export=$e"); done
+  wasm-ld-14 "${link[@]}" "$out/$name.o" -o "$out/$name.wasm"
+  code=$(llvm-objdump-14 -h "$out/$name.wasm" | awk "$hex_awk"' $2 == "CODE" { print hex($3) }')
+  echo "$code" >"$out/$name.code"
+  llvm-objdump-14 -h "$out/$name.wasm" |
+    awk "$hex_awk"' $2 == "DATA" { d = hex($3) } END { print d + 0 }' >"$out/$name.rodata"
+  llvm-objdump-14 -d "$out/$name.wasm" | awk -v end="$code" "$hex_awk"'
+    /^[0-9a-f]+ <.*>:$/ && !/<CODE>:$/ {
+      start = hex($1); name = $0; sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
+      if (n++) print start - prev_start "\t" prev_name
+      prev_start = start; prev_name = name
+    }
+    END { if (n) print end - prev_start "\t" prev_name }' >"$out/$name.functions"
+}
+
+measure_m4 m4
+measure_m4 m4-nostats -DRTALLOC_STATS=0
+measure_wasm wasm
+measure_wasm wasm-nostats -DRTALLOC_STATS=0
 
 # --- The table: one row per function, named alike for both targets ------------------------------
 normalize() {
   sed -E 's/rtalloc::Tlsf<[^>]*>::Block/Block/g; s/rtalloc::Tlsf<[^>]*>:://g;
     s/rtalloc::detail::SizeClasses<[^>]*>::/SizeClasses::/g; s/rtalloc::detail::/detail::/g;
-    s/rtalloc::ErrorCode/ErrorCode/g; s/unsigned long/unsigned int/g' "$1"
+    s/rtalloc::ErrorCode/ErrorCode/g; s/unsigned long/unsigned int/g; s/ \[clone [^]]*\]//g' "$1"
 }
-normalize "$out/m4.functions" >"$out/m4.rows"
-normalize "$out/wasm.functions" >"$out/wasm.rows"
+builds=(m4 m4-nostats wasm wasm-nostats)
+rows=()
+for b in "${builds[@]}"; do
+  normalize "$out/$b.functions" >"$out/$b.rows"
+  rows+=("$out/$b.rows")
+done
+total() { awk -F'\t' '{ s += $1 } END { print s }' "$out/$1.rows"; }
 
 echo "Code size of the heap core of $heap: allocate, deallocate, reallocate, aligned allocate"
-echo "and add_pool, with every function they pull in (bytes)."
+echo "and add_pool, with every function they pull in (bytes); with the statistics counters (the"
+echo "default) and without them (RTALLOC_STATS=0)."
 echo
-echo "| function | Cortex-M4 \`-Os\` | wasm32 \`-Oz\` |"
-echo "|---|---:|---:|"
+echo "| function | Cortex-M4 \`-Os\` | Cortex-M4 \`-Os\`, no stats | wasm32 \`-Oz\` | wasm32 \`-Oz\`, no stats |"
+echo "|---|---:|---:|---:|---:|"
 awk -F'\t' -v entries="allocate(unsigned int)|allocate(unsigned int, unsigned int)|reallocate(void*, unsigned int)|deallocate(void*)|add_pool(void*, unsigned int)" '
   FNR == 1 { file++ }
   { size[file, $2] = $1; has[file, $2] = 1; if (!($2 in seen)) { seen[$2] = 1; names[++count] = $2 } }
   END {
     n = split(entries, order, "|")
     for (i = 1; i <= n; i++) { is_entry[order[i]] = 1; row("**" order[i] "**", order[i]) }
-    # The helpers, largest first on the Cortex-M4.
+    # The helpers, largest first on the Cortex-M4 (with statistics, then without).
     for (i = 1; i <= count; i++) if (!(names[i] in is_entry)) rest[++r] = names[i]
     for (i = 1; i <= r; i++) for (j = i + 1; j <= r; j++)
-      if (size[1, rest[j]] + 0 > size[1, rest[i]] + 0) { t = rest[i]; rest[i] = rest[j]; rest[j] = t }
+      if (key(rest[j]) > key(rest[i])) { t = rest[i]; rest[i] = rest[j]; rest[j] = t }
     for (i = 1; i <= r; i++) row(rest[i], rest[i])
   }
+  function key(name) { return (size[1, name] + 0) * 100000 + size[2, name] }
   function row(label, name) {
-    printf "| %s | %s | %s |\n", label, cell(1, name), cell(2, name)
+    printf "| %s | %s | %s | %s | %s |\n", label, cell(1, name), cell(2, name), cell(3, name), cell(4, name)
   }
   function cell(f, name) { return has[f, name] ? size[f, name] : "(inlined)" }
-' "$out/m4.rows" "$out/wasm.rows"
-m4_total=$(awk -F'\t' '{ s += $1 } END { print s }' "$out/m4.rows")
-echo "| **total code** | **$m4_total** | **$wasm_code** |"
-echo "| constants: error messages (not counted above) | $m4_rodata | $wasm_data |"
+' "${rows[@]}"
+m4_total=$(total m4)
+m4_nostats_total=$(total m4-nostats)
+echo "| **total code** | **$m4_total** | **$m4_nostats_total** | **$(cat "$out/wasm.code")** |" \
+  "**$(cat "$out/wasm-nostats.code")** |"
+echo "| constants: error messages (not counted above) | $(cat "$out/m4.rodata") |" \
+  "$(cat "$out/m4-nostats.rodata") | $(cat "$out/wasm.rodata") | $(cat "$out/wasm-nostats.rodata") |"
 echo
-echo "For reference: Matthew Conte's tlsf, 1,302 bytes for the same functions on Cortex-M4 -Os;"
-echo "rlsf, 1,267 bytes (wasm32); o1heap (no reallocate, no aligned allocation), 608 bytes."
+echo "The statistics counters cost $((m4_total - m4_nostats_total)) bytes on the Cortex-M4 and" \
+  "$(($(cat "$out/wasm.code") - $(cat "$out/wasm-nostats.code"))) on wasm32."
+echo
+echo "For reference: Matthew Conte's tlsf (no statistics), 1,302 bytes for the same functions on"
+echo "Cortex-M4 -Os; rlsf, 1,267 bytes (wasm32); o1heap (no reallocate, no aligned allocation), 608"
+echo "bytes."
