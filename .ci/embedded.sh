@@ -45,31 +45,26 @@ fi
 steps=(cortex-m4 code-size compact nostats m32)
 declare -A result seconds
 
+# The heap's unit, model and portable tests on the host, built with one extra definition ($2, e.g.
+# RTALLOC_COMPACT=1) in the build tree $1.
+host_heap_tests() {
+  local dir=$1 definition=$2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRTALLOC_CHECKS=OFF \
+    -DRTALLOC_WERROR=ON "-DCMAKE_CXX_FLAGS=-D$definition" -DRTALLOC_BUILD_BENCH=OFF \
+    -DRTALLOC_BUILD_EXAMPLES=OFF -DRTALLOC_BUILD_TOOLS=OFF &&
+    cmake --build "$dir" -j2 --target tlsf_test tlsf_random_model_test portable_models_test &&
+    "$dir/tests/tlsf_test" --gtest_brief=1 &&
+    "$dir/tests/tlsf_random_model_test" --gtest_brief=1 &&
+    "$dir/tests/portable_models_test" --gtest_brief=1
+}
+
 run_step() {
   local step=$1
   case $step in
     cortex-m4) cmake --workflow --preset cortex-m4 ;;
     code-size) bash scripts/code_size.sh ;;
-    compact)
-      local dir=build/ci-compact
-      cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRTALLOC_CHECKS=OFF \
-        -DRTALLOC_WERROR=ON -DCMAKE_CXX_FLAGS=-DRTALLOC_COMPACT=1 -DRTALLOC_BUILD_BENCH=OFF \
-        -DRTALLOC_BUILD_EXAMPLES=OFF -DRTALLOC_BUILD_TOOLS=OFF &&
-        cmake --build "$dir" -j2 --target tlsf_test tlsf_random_model_test portable_models_test &&
-        "$dir/tests/tlsf_test" --gtest_brief=1 &&
-        "$dir/tests/tlsf_random_model_test" --gtest_brief=1 &&
-        "$dir/tests/portable_models_test" --gtest_brief=1
-      ;;
-    nostats)
-      local dir=build/ci-nostats
-      cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRTALLOC_CHECKS=OFF \
-        -DRTALLOC_WERROR=ON -DCMAKE_CXX_FLAGS=-DRTALLOC_STATS=0 -DRTALLOC_BUILD_BENCH=OFF \
-        -DRTALLOC_BUILD_EXAMPLES=OFF -DRTALLOC_BUILD_TOOLS=OFF &&
-        cmake --build "$dir" -j2 --target tlsf_test tlsf_random_model_test portable_models_test &&
-        "$dir/tests/tlsf_test" --gtest_brief=1 &&
-        "$dir/tests/tlsf_random_model_test" --gtest_brief=1 &&
-        "$dir/tests/portable_models_test" --gtest_brief=1
-      ;;
+    compact) host_heap_tests build/ci-compact RTALLOC_COMPACT=1 ;;
+    nostats) host_heap_tests build/ci-nostats RTALLOC_STATS=0 ;;
     m32) cmake --workflow --preset m32 ;;
   esac
 }
