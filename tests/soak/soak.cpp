@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
     if (arg == "--seconds" && i + 1 < argc) {
       seconds = std::strtod(argv[++i], nullptr);
     } else if (arg == "--check-every" && i + 1 < argc) {
-      check_every = std::strtoull(argv[++i], nullptr, 10);
+      check_every = static_cast<std::size_t>(std::strtoull(argv[++i], nullptr, 10));
       if (check_every == 0) check_every = 1;
     } else {
       traces.push_back({arg, rtalloc::trace::load(arg), 0});
