@@ -138,6 +138,20 @@ TEST_F(FlexTlsfTest, StartsEmptyAndGrowsOnTheFirstAllocation) {
   EXPECT_TRUE(healthy(heap));
 }
 
+TEST_F(FlexTlsfTest, ReserveAddsMemoryAheadOfNeed) {
+  Heap heap = make_heap(1 << 20, page, false);
+  ASSERT_TRUE(heap.reserve(100000));
+  EXPECT_EQ(counts.acquired, 1U);
+  EXPECT_GE(heap.stats().heap.largest_free, 100000U);
+  void* p = heap.allocate(90000);  // served from the reserve: no second region
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(counts.acquired, 1U);
+  EXPECT_FALSE(heap.reserve(2 << 20));  // more than the arena holds
+  EXPECT_FALSE(heap.reserve(SIZE_MAX));
+  heap.deallocate(p);
+  EXPECT_TRUE(healthy(heap));
+}
+
 TEST_F(FlexTlsfTest, ExtendsTheNewestRegionInPlaceSoTheHeapStaysOnePool) {
   Heap heap = make_heap(8 << 20, 4 * page, true);
   std::vector<std::pair<void*, std::size_t>> blocks;
