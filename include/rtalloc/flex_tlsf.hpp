@@ -165,7 +165,7 @@ class FlexTlsf {
   /// a block of at least the threshold also discards the whole pages inside
   /// it: one call to the source's discard.
   void deallocate(void* p) noexcept {
-    if (p == nullptr) return;
+    // nullptr reads as usable size 0 and is a no-op on either path.
     if (Heap::block_usable_size(p) < auto_discard_threshold_) [[likely]] {
       heap_.deallocate(p);
       return;

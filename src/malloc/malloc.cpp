@@ -118,8 +118,14 @@ void* allocate(std::size_t size) noexcept {
   return p != nullptr ? p : failed();
 }
 
+// Every aligned request goes through here; `align` is a power of two, or 0
+// for "no more than malloc's alignment" (plain operator new).
+void* allocate_with_alignment(std::size_t size, std::size_t align) noexcept {
+  return align <= Tlsf::alignment ? Heap::allocate(size) : Heap::allocate(size, align);
+}
+
 void* allocate_aligned(std::size_t align, std::size_t size) noexcept {
-  void* p = align <= Tlsf::alignment ? Heap::allocate(size) : Heap::allocate(size, align);
+  void* p = allocate_with_alignment(size, align);
   return p != nullptr ? p : failed();
 }
 
@@ -128,8 +134,7 @@ std::size_t page_size() noexcept { return rtalloc::OsPages::page_size(); }
 // operator new: retry through the new-handler, else throw std::bad_alloc.
 void* new_or_throw(std::size_t size, std::size_t align) {
   for (;;) {
-    void* p = align <= Tlsf::alignment ? Heap::allocate(size) : Heap::allocate(size, align);
-    if (p != nullptr) return p;
+    if (void* p = allocate_with_alignment(size, align)) return p;
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) throw std::bad_alloc();
     handler();
@@ -200,7 +205,7 @@ RTALLOC_EXPORT void* aligned_alloc(std::size_t align, std::size_t size) noexcept
 
 RTALLOC_EXPORT int posix_memalign(void** out, std::size_t align, std::size_t size) noexcept {
   if (!is_power_of_two(align) || align % sizeof(void*) != 0) return EINVAL;
-  void* p = align <= Tlsf::alignment ? Heap::allocate(size) : Heap::allocate(size, align);
+  void* p = allocate_with_alignment(size, align);
   if (p == nullptr) return ENOMEM;  // errno is left alone, as POSIX allows
   *out = p;
   return 0;
