@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # CI stage for bare-metal and 32-bit targets (docs/embedded.md), on a fresh Debian 12 machine:
 #   cortex-m4  cross-build for Cortex-M4 (-Os), run the model tests and the bare-metal example on an
 #              emulated MPS2-AN386 board under QEMU (cmake --workflow --preset cortex-m4);

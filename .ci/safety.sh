@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # CI stage: memory safety (docs/safety.md). On a fresh Debian 12 machine:
 #   1. the fuzz preset (Clang, ASan + UBSan, pools poisoned, checked heap): the whole test suite,
 #      which includes the memory-checker tests, the debug heap, every fuzz target's seed corpus and

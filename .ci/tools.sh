@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # CI stage for the trace tools (rtalloc-trace, rtalloc-replay) and the comparison benchmarks, on a
 # fresh Debian 12 machine: installs the comparison allocators and the tools' libraries, builds the
 # release preset in build/ci-tools, and checks that

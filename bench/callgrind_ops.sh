@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # callgrind_ops.sh TRACE [ALLOCATOR...]
 #
 # Counts the instructions each allocator executes per allocate, free and reallocate of TRACE,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # compare_allocators.sh [GOOGLE BENCHMARK FLAGS...]
 #
 # Runs tlsf_bench's AllocateFree and Ring benchmarks for rtalloc::Tlsf and for every malloc that

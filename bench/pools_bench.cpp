@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // pools_bench: the fixed-size pool rtalloc::SlabPool<T> beside the TLSF heap and the C library's
 // malloc, for objects of one size (64 and 256 bytes), in the same process.
 //

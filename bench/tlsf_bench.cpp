@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // tlsf_bench: microbenchmarks of rtalloc::Tlsf next to the process's malloc, on the same request
 // sizes in the same process.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* c_heap: rtalloc's TLSF heap from C, over one static array.
  *
  * rtalloc_create_with_pool puts the heap's control block at the start of the

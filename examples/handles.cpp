@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // handles: a message table keyed by rtalloc::HandlePool handles, and what a handle kept after its
 // message was removed does.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Standard containers on an rtalloc heap: std::pmr containers through
 // rtalloc::TlsfResource, and an ordinary std::vector through
 // rtalloc::StdAllocator. Prints how much of the heap they use.

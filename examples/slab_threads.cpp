@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // slab_threads: several threads sharing one rtalloc::SlabPool of messages, with no lock.
 //
 // The pool lives in one static array and has fewer slots than the threads would like to hold at

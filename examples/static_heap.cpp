@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // static_heap: a TLSF heap over a static array, with no operating-system memory at all.
 //
 // The heap's control block and its pool are both static, so nothing here calls malloc. The program

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // A UART-style receive path: a producer (standing in for the receive
 // interrupt handler) pushes bytes into an rtalloc::ByteQueue as they
 // "arrive"; the main loop pops them and assembles lines. The producer

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # code_size.sh [HEAP]
 #
 # Reports the code size of rtalloc::Tlsf's core (allocate, deallocate, reallocate, aligned

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The heap's core, as scripts/code_size.sh measures it: allocate, aligned
 // allocate, reallocate, deallocate and add_pool of one heap type, compiled
 // out of line here so that the linker can keep exactly these and what they

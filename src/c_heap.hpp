@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The heap type behind the C API, shared by rtalloc_c.cpp and tlsf_compat.cpp.
 //
 // Its configuration is chosen when the library is built: the macros

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // <rtalloc/rtalloc.h>: each function is a thin call into rtalloc::Tlsf; the
 // contracts are in the header. Compiled without exceptions or RTTI, it needs
 // no C++ runtime.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // <rtalloc/tlsf.h>: the tlsf.h API over the same heap as <rtalloc/rtalloc.h>.
 // Where the two APIs mean the same, the functions here call the native ones;
 // docs/c-api.md lists how the results differ from the original library's.

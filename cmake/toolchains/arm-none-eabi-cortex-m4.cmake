@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Cross-compiles for an Arm Cortex-M4 with its single-precision FPU (Thumb-2, hard-float ABI) with
 # the GNU Arm Embedded toolchain and newlib (Debian: gcc-arm-none-eabi, libnewlib-arm-none-eabi,
 # libstdc++-arm-none-eabi-dev). Used by the cortex-m4 preset:

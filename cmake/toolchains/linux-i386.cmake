@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Builds 32-bit x86 programs on an x86-64 Debian host (gcc -m32; Debian: g++-multilib), so that the
 # host test suite also runs with 4-byte pointers and size_t. Used by the m32 preset. Libraries are
 # looked up in /usr/lib/i386-linux-gnu: the trace tools need liblzma-dev:i386 (after

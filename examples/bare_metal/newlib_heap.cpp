@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // newlib_heap: on a bare-metal Cortex-M4, an rtalloc heap in the RAM the
 // linker leaves free serves malloc, free, realloc, calloc, memalign and
 // C++ new/delete for the whole program, newlib's printf included, and is

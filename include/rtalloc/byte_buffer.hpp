@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Byte containers built from fixed-size chunks of a lock-free pool:
 //
 //   rtalloc::ByteBuffer<C>  a growable byte sequence (append, write, copy out,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::DebugHeap — a Tlsf heap that catches its user's memory bugs:
 // guard bytes after every allocation, fill patterns for fresh and freed
 // memory, a quarantine that keeps freed blocks out of reach for a while, and

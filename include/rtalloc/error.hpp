@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Error reporting shared by every rtalloc allocator.
 //
 // Allocators answer bad input with a documented result (nullptr, 0, false or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::FlexTlsf — a TLSF heap that grows. When an allocation does not
 // fit, it asks a *pool source* for memory, adds it to the heap (extending the
 // last pool in place when the source can), and retries.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::GlobalHeap — one process-wide heap behind a lock.
 //
 //   using Heap = rtalloc::GlobalHeap<rtalloc::SpinLock>;          // over rtalloc::Tlsf<>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::HandlePool — fixed-size blocks named by generation-checked
 // handles instead of pointers.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // What the adapters (StdAllocator, TlsfResource) need from a heap.
 //
 // Any rtalloc heap models rtalloc::heap, so every adapter works with every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::InterruptLock — a lock for Arm Cortex-M (M-profile) programs
 // that share a heap or pool between the main loop and interrupt handlers:
 // lock() masks interrupts, unlock() restores the mask lock() found.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Lock policies for the synchronized allocators (SynchronizedHandlePool,
 // SynchronizedTlsfResource, GlobalHeap).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* The introspection interface of librtalloc_malloc, rtalloc's drop-in
  * replacement for the C malloc family and C++ operator new/delete (see
  * docs/malloc.md). A program preloaded with the library (LD_PRELOAD) or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // std::pmr adapters: an rtalloc heap as a std::pmr::memory_resource.
 //
 //   rtalloc::Tlsf<> heap(memory, bytes);

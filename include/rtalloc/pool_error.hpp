@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::PoolError — why an operation of a fixed-size pool or of a byte
 // container built on one did not do what was asked. Errors are values:
 // nothing throws or traps.

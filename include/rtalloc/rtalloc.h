@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* rtalloc.h — the C API of rtalloc's TLSF heap (C99; usable from C++).
  *
  * A heap is a control block in memory the caller provides, plus pools of

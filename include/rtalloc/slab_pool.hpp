@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::SlabPool — a lock-free pool of fixed-size slots for one type,
 // inside a block of memory the caller provides.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::SpinLock — a minimal BasicLockable for the synchronized pools,
 // freestanding (one atomic flag; no operating system).
 #pragma once

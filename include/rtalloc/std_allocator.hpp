@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::StdAllocator — a standard Allocator over an rtalloc heap, for
 // std::vector, std::map, std::list, std::allocate_shared and the rest.
 //

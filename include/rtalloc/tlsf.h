@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* tlsf.h — rtalloc's heap behind the API of Matthew Conte's widely used TLSF
  * library (C99; usable from C++).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::Tlsf — a Two-Level Segregated Fit heap over memory the caller
 // provides (static arrays, linker regions, blocks from another allocator).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // librtalloc_malloc: the C malloc family and every C++ operator new and
 // delete, over one process-wide rtalloc heap (docs/malloc.md).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* Arm semihosting for the Cortex-M start-up code and programs: the debugger or emulator (QEMU's
  * -semihosting) serves these calls. Only what newlib's rdimon does not give: output that needs no
  * C library (for fault handlers), and an exit that passes the status to the host. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* Start-up code for Cortex-M4 programs on the MPS2-AN386 board (see mps2_an386.ld): the vector
  * table, Reset_Handler, fault handlers that end the program with a failure status, and the
  * semihosting calls of semihosting.h.

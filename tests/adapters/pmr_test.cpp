@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::TlsfResource and SynchronizedTlsfResource with std::pmr containers.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::StdAllocator with the standard containers and allocate_shared.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // ByteBuffer, ByteDeque and ByteQueue: contents against simple models,
 // chunks going back to the pool, all-or-nothing pushes when the pool runs
 // dry, and a producer thread feeding a consumer through a ByteQueue.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The C API against the C++ heap it wraps: the same random operations on a
 // C heap (rtalloc_*) and on an rtalloc::Tlsf of the same configuration, each
 // in a buffer of its own, must give blocks at the same offsets, the same

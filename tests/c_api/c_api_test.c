@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* c_api_test: every function of <rtalloc/rtalloc.h> and <rtalloc/tlsf.h>,
  * called from C99.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // FlexTlsf: growing on demand, extending in place, pools from sources that
 // cannot grow, running out, giving memory back (release, trim, discard),
 // and a random sequence checked against a model.

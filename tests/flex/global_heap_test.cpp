@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // GlobalHeap: one heap per <Lock, Heap, Tag>, usable before main() and in
 // static destructors, under each lock policy, from several threads, and
 // through the adapters.

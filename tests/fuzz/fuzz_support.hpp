@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // What the fuzz targets share: a reader that turns the fuzzer's bytes into
 // choices, and the way a target stops on a broken expectation.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // libFuzzer target for HandlePool: the input chooses the pool's memory (size
 // and misalignment), a handle layout with few generation bits (so slots wrap
 // and retire within one run) and a sequence of allocate, free, get and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/): short operation
 sequences, several per configuration, that reach every operation of each target's decoder.
 The fuzzers grow their own corpora from these; rerun after changing a decoder."""

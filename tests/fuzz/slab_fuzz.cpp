@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // libFuzzer target for SlabPool: the input chooses a slot type, the pool's
 // memory (size and misalignment) and a sequence of allocate, deallocate and
 // misuse (double free, foreign, interior and misaligned pointers) operations,

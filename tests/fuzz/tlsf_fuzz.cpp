@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // libFuzzer target: the input is decoded into a sequence of heap operations
 // (add, extend and remove a pool, allocate, aligned allocate, reallocate,
 // deallocate, reset, and a few misuses) on one of four configurations, and

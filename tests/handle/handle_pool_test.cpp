@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::HandlePool and SynchronizedHandlePool: stale handles never reach
 // memory, a random sequence against a model, generation wrap (retired or
 // reused), caller memory beyond 16-bit indices, and threads sharing handles.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // librtalloc_malloc against glibc's contracts. This program is linked with
 // the library, so its malloc, free, ... and operator new/delete are
 // rtalloc's (the first test proves it).

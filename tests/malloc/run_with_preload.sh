@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Runs a real program's workload twice, with the system allocator and with
 # librtalloc_malloc.so in LD_PRELOAD, and passes if both print the same
 # output and the rtalloc heap was in use and sound when the program ended.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # A Python workload for the drop-in malloc test: containers, strings, JSON,
 # regular expressions, sorting and objects, printing digests of the results
 # so that runs under two allocators can be compared line by line.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT OR Apache-2.0
 -- A SQLite workload for the drop-in malloc test: bulk inserts, indexes,
 -- joins, aggregates, updates, deletes and a VACUUM, printing results that
 -- runs under two allocators must agree on.

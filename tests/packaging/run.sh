@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Packaging checks: installs rtalloc (release, libraries only) into a temporary prefix, then builds
 # and runs the project in tests/packaging/consumer, copied out of the source tree, four ways:
 #   find_package  against the installed CMake package

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Rows of the bad-input table in docs/safety.md that the tests beside each
 // allocator do not already cover. Each test is named in the table.
 #include <cstdint>

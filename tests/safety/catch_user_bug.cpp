@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // A program with a deliberate bug inside a pool, for the memory checker the
 // build uses: `overflow` writes one byte past a block, `use-after-free` reads
 // a freed block, `clean` does the same work without the bug. CTest runs it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // DebugHeap: every bug it promises to catch is caught, reported once with the
 // block's address and size, and leaves the heap sound.
 #include <cstring>

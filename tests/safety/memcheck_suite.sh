@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # memcheck_suite.sh BUILD_DIR
 #
 # Runs every GoogleTest executable of BUILD_DIR (a build with RTALLOC_VALGRIND=1, e.g. the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::SlabPool: layout, a single-threaded model test, exhaustion and
 // refill, typed create/destroy, and a multi-threaded stress test in which
 // every thread checks the contents of the slots it holds.

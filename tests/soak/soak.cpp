@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Endurance: replays recorded traces through one Tlsf<> heap again and again
 // for a given time, and checks that nothing drifts.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // ByteDeque against a model FIFO: random pushes of byte runs, single-byte
 // and bulk pops. Checks the contents, that a push fails only when the pool
 // really is short of chunks (and then changes nothing), and that chunks go

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // HandlePool against a model: a random sequence of allocate, free and
 // stale-handle uses. The model keeps each live handle's length and contents
 // tag, and a few freed handles, which must stay invalid forever (even once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The model runs that both harnesses execute: models_test.cpp under
 // GoogleTest on the host, target_tests.cpp on a bare-metal Cortex-M4. Each
 // case builds its allocator over static memory and runs one model with the

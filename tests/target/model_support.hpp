@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // What the portable model tests share: a small random generator and a
 // result type. The models (tlsf_model.hpp, handle_model.hpp, bytes_model.hpp)
 // are freestanding, like the library: no exceptions, no heap, no standard

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The portable model runs (model_cases.hpp) under GoogleTest on the host:
 // the same code the on-target runner executes on a Cortex-M4, so a failure
 // seen there can be reproduced and debugged here. Several seeds per model.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // ByteQueue between an interrupt handler and the main loop, on the
 // Cortex-M4 only: the SysTick handler produces a numbered byte stream in
 // pieces of varying length, the main loop consumes it, and every byte must

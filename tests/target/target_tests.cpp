@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The on-target test runner: runs every portable model (model_cases.hpp) on
 // the Cortex-M4, several seeds each, then a ByteQueue fed from the SysTick
 // interrupt (queue_from_interrupt.hpp), and prints one line per run and,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // A random sequence of heap operations checked against a model, after every
 // operation: the model knows each live block's address, size, alignment and
 // contents, and what the heap's statistics must say. Freestanding (see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // add_pool: what it accepts, what it refuses, and what the heap looks like after.
 #include "tlsf_test_support.hpp"
 

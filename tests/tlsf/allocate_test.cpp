@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // allocate(size) and allocate(size, align): sizes at the edges, exhaustion,
 // every alignment, and requests that must fail without wrapping around.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Misuse the heap must survive: double frees, foreign pointers, overlapping
 // pools. Checked builds report and refuse; the heap stays sound either way.
 #include <cstring>

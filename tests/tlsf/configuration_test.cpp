@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The compile-time face of Tlsf: its constants agree with each other, it can
 // live in static storage, and it cannot be copied or moved.
 #include <bit>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // deallocate: null is a no-op, and a freed block merges with free neighbours
 // on either side so the heap never holds two adjacent free blocks.
 #include "tlsf_test_support.hpp"

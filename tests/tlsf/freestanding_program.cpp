@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Built without exceptions or RTTI and linked without the C++ runtime (only
 // the C library, for memcpy): if the heap needed anything from libstdc++,
 // this program would not link. It also exercises a constant-initialized

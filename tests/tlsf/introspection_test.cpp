@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // usable_size, owns, stats, walk and check: what the heap says about itself
 // must agree with itself, and check() must notice a damaged header.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // extend_pool, remove_pool and reset: pools grow, leave, and start over.
 #include "tlsf_test_support.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Long random sequences of heap operations checked against a shadow model
 // after every single operation. The model knows every live block (address,
 // requested size, alignment, contents) and what the statistics must say.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // reallocate: in place when it can, moves with contents when it must, and
 // leaves the block alone when it cannot.
 #include <limits>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Freeing a block and asking again for the same size gives back the same
 // place, even when a much larger free block is also available: the heap must
 // not round a request up past the very block that fits it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The two-level size-class mapping, checked against a plain reference
 // definition for every granule-multiple size in range, on several
 // configurations (granule, classes per level, levels).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // walk_pool, check_pool and block_usable_size: the per-pool and per-block
 // functions that need no heap object (for interfaces that name only a pool
 // or a pointer).

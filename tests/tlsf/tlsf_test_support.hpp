@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Shared helpers for the Tlsf tests: pool memory, a recording error handler,
 // a fixture that installs it, and a summary of what walk() reports.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Replays recorded allocation traces of real programs through Tlsf<> with a
 // pool of twice the trace's peak footprint: with that much room, no
 // allocation may fail, contents must survive, and the heap must stay sound.

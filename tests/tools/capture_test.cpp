@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Runs capture_workload under rtalloc-trace and reads back what was recorded: every file must
 // load with the trace reader (which rejects a free of a block that is not live, so a wrong global
 // order or a lost inherited block fails here), and the marker operations must be where they

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // A program for capture_test to record: each mode exercises one thing rtalloc-trace must get
 // right. Marker sizes (7,000,001 and up) let the test find the operations in the traces.
 #include <malloc.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc-replay: the replay rules, the smallest-pool search, zstd traces, and the report the
 // command prints with --json.
 #include <gtest/gtest.h>

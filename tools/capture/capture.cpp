@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // librtalloc_trace_capture.so: loaded with LD_PRELOAD, records every heap operation of a program
 // as an allocation trace (docs/trace-format.md). `rtalloc-trace` sets it up; docs/tools.md says
 // how to use it and what it guarantees.

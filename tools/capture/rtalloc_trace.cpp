@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc-trace: runs a program with librtalloc_trace_capture.so preloaded, so that every heap
 // operation of it, and of every process it starts, is recorded as an allocation trace
 // (docs/trace-format.md, docs/tools.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The allocators rtalloc-replay can replay a trace through.
 //
 // rtalloc's heaps are compiled in. The other allocators (jemalloc, mimalloc, tcmalloc, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The rtalloc heap configurations the replay tool and the benchmarks compare, defined once.
 //
 // Each is an rtalloc::Tlsf instantiation derived from the library's default, so that changing the

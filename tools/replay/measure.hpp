@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The measurements rtalloc-replay makes of one allocator, in the process that allocator runs in.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The replay engine of rtalloc-replay: walks a loaded trace through an allocator, and finds the
 // smallest pool a pool-based heap needs for a trace.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc-replay: replays an allocation trace through rtalloc's heaps and other allocators, and
 // reports throughput, latency per operation kind, the smallest pool, and memory over time
 // (docs/tools.md).

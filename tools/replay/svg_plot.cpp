@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 #include "svg_plot.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 #include "trace/trace.hpp"
 
 #if RTALLOC_TRACE_HAVE_LZMA

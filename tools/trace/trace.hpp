@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Reader for rtalloc allocation traces (format: docs/trace-format.md).
 //
 // A trace is the sequence of heap operations of one program run. The reader turns a trace file,

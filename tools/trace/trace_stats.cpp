@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // trace_stats: prints what is in allocation traces (operation counts, peak live bytes, request
 // sizes) and how long reading them took.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Hooks that tell a memory checker (AddressSanitizer or Valgrind's memcheck)
 // which bytes of a pool a program may touch, so that an overflow or a use
 // after free inside a pool is reported as it would be with malloc.

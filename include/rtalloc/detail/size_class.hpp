@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // The two-level size-class mapping of TLSF.
 //
 // Block sizes are counted in granules of 2^GranuleLog2 bytes. With SL second-

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // rtalloc::OsPages — a pool source (see <rtalloc/flex_tlsf.hpp>) of memory
 // pages from the operating system. Hosted: POSIX (Linux, the BSDs, macOS).
 //

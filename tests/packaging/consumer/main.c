@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /* A C program built against rtalloc's C API (the target rtalloc::c, or pkg-config's Libs). */
 #include <rtalloc/rtalloc.h>
 #include <stdio.h>

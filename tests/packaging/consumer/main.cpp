@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // A program built against rtalloc the way a user's project builds it: it only includes
 // <rtalloc/tlsf.hpp>, and gets the include path and C++20 from the target rtalloc::rtalloc (or,
 // with pkg-config, from `pkg-config --cflags rtalloc` and -std=c++20).
