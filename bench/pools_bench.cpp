@@ -31,8 +31,8 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <rtalloc/pmr.hpp>
-#include <rtalloc/slab_pool.hpp>
+#include <rtalloc/hosted/pmr.hpp>
+#include <rtalloc/pools/slab_pool.hpp>
 #include <rtalloc/tlsf.hpp>
 
 namespace {

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <rtalloc/handle_pool.hpp>
+#include <rtalloc/pools/handle_pool.hpp>
 #include <span>
 #include <string_view>
 

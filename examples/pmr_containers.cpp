@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdio>
 #include <memory_resource>
-#include <rtalloc/pmr.hpp>
-#include <rtalloc/std_allocator.hpp>
+#include <rtalloc/adapters/std_allocator.hpp>
+#include <rtalloc/hosted/pmr.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string>
 #include <unordered_map>

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <rtalloc/slab_pool.hpp>
+#include <rtalloc/pools/slab_pool.hpp>
 #include <thread>
 #include <vector>
 

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <rtalloc/byte_buffer.hpp>
+#include <rtalloc/pools/byte_buffer.hpp>
 #include <string>
 #include <thread>
 

@@ -20,7 +20,7 @@
 #include <cstring>
 #include <new>
 #include <rtalloc/global_heap.hpp>
-#include <rtalloc/interrupt_lock.hpp>
+#include <rtalloc/sync/interrupt_lock.hpp>
 #include <rtalloc/tlsf.hpp>
 
 extern "C" std::byte __heap_start[], __heap_end[];

@@ -11,83 +11,22 @@
 // source and one O(1) add_pool or extend_pool, then a second search. Memory
 // goes back to the source when the heap is destroyed, and on request: trim().
 //
-// This header is freestanding. Sources: FixedRegion (here), OsPages
-// (<rtalloc/hosted/os_pages.hpp>), ResourceSource (<rtalloc/pmr.hpp>), or
-// any type that models rtalloc::pool_source.
+// This header is freestanding. Sources: FixedRegion
+// (<rtalloc/sources/fixed_region.hpp>), OsPages (<rtalloc/hosted/os_pages.hpp>),
+// ResourceSource (<rtalloc/hosted/pmr.hpp>), or any type that models
+// rtalloc::pool_source (<rtalloc/concepts.hpp>).
 #pragma once
 
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <new>
 #include <utility>
 
+#include "rtalloc/concepts.hpp"
 #include "rtalloc/tlsf.hpp"
 
 namespace rtalloc {
-
-/// A span of memory that a pool source hands out. {nullptr, 0} means none.
-struct Region {
-  void* memory = nullptr;
-  std::size_t bytes = 0;
-};
-
-/// A pool source. acquire(min_bytes) returns a region of at least min_bytes
-/// bytes, aligned to alignof(std::max_align_t), or {nullptr, 0}; it may
-/// return more (its growth step). release(region) takes back a region that
-/// acquire returned, with any bytes grow added.
-template <class S>
-concept pool_source = requires(S& source, Region region, std::size_t bytes) {
-  { source.acquire(bytes) } -> std::same_as<Region>;
-  source.release(region);
-};
-
-/// A source that can extend a region in place: grow(region, min_bytes)
-/// makes the memory right after the region's end usable and returns how
-/// many bytes it added (at least min_bytes), or 0 if it cannot.
-template <class S>
-concept growable_pool_source = pool_source<S> &&
-    requires(S& source, Region region, std::size_t bytes) {
-  { source.grow(region, bytes) } -> std::same_as<std::size_t>;
-};
-
-/// A source that can take back the physical memory of pages whose contents
-/// no longer matter, keeping their addresses usable (they read as zero
-/// afterwards): discard(memory, bytes) works on the whole pages inside the
-/// range and returns how many bytes it discarded.
-template <class S>
-concept discarding_pool_source = pool_source<S> &&
-    requires(S& source, void* memory, std::size_t bytes) {
-  { source.discard(memory, bytes) } -> std::same_as<std::size_t>;
-};
-
-/// A source of one fixed region (a linker section, a static array), handed
-/// out whole on the first acquire that it can satisfy. Freestanding; O(1).
-class FixedRegion {
- public:
-  /// A source with nothing to give.
-  constexpr FixedRegion() noexcept = default;
-  /// A source of [memory, memory + bytes); memory should be aligned to
-  /// alignof(std::max_align_t) (a misaligned start only costs a few bytes).
-  constexpr FixedRegion(void* memory, std::size_t bytes) noexcept
-      : memory_(memory), bytes_(bytes) {}
-
-  /// The whole region if it has not been handed out and holds min_bytes,
-  /// else {nullptr, 0}.
-  Region acquire(std::size_t min_bytes) noexcept {
-    if (handed_out_ || memory_ == nullptr || bytes_ < min_bytes) return {};
-    handed_out_ = true;
-    return {memory_, bytes_};
-  }
-  /// Takes the region back; a later acquire may hand it out again.
-  void release(Region) noexcept { handed_out_ = false; }
-
- private:
-  void* memory_ = nullptr;
-  std::size_t bytes_ = 0;
-  bool handed_out_ = false;
-};
 
 /// Statistics of a FlexTlsf: the heap's, plus what it holds from its source.
 struct FlexTlsfStats {

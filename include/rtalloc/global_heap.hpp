@@ -26,7 +26,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "rtalloc/lock.hpp"
+#include "rtalloc/sync/synchronized.hpp"
 #include "rtalloc/tlsf.hpp"
 
 namespace rtalloc {

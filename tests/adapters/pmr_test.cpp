@@ -8,7 +8,7 @@
 #include <memory>
 #include <memory_resource>
 #include <new>
-#include <rtalloc/pmr.hpp>
+#include <rtalloc/hosted/pmr.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string>
 #include <thread>

@@ -9,7 +9,7 @@
 #include <map>
 #include <memory>
 #include <new>
-#include <rtalloc/std_allocator.hpp>
+#include <rtalloc/adapters/std_allocator.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string>
 #include <type_traits>

@@ -11,7 +11,7 @@
 #include <deque>
 #include <memory>
 #include <random>
-#include <rtalloc/byte_buffer.hpp>
+#include <rtalloc/pools/byte_buffer.hpp>
 #include <thread>
 #include <vector>
 

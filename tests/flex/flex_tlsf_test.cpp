@@ -13,7 +13,8 @@
 #include <random>
 #include <rtalloc/flex_tlsf.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
-#include <rtalloc/pmr.hpp>
+#include <rtalloc/hosted/pmr.hpp>
+#include <rtalloc/sources/fixed_region.hpp>
 #include <utility>
 #include <vector>
 

@@ -9,11 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <rtalloc/adapters/std_allocator.hpp>
 #include <rtalloc/flex_tlsf.hpp>
 #include <rtalloc/global_heap.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
-#include <rtalloc/spin_lock.hpp>
-#include <rtalloc/std_allocator.hpp>
+#include <rtalloc/sync/spin_lock.hpp>
 #include <thread>
 #include <vector>
 

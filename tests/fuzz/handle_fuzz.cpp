@@ -16,7 +16,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <rtalloc/handle_pool.hpp>
+#include <rtalloc/pools/handle_pool.hpp>
 #include <vector>
 
 #include "fuzz_support.hpp"

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <rtalloc/slab_pool.hpp>
+#include <rtalloc/pools/slab_pool.hpp>
 
 #include "fuzz_support.hpp"
 

@@ -13,7 +13,7 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <rtalloc/handle_pool.hpp>
+#include <rtalloc/pools/handle_pool.hpp>
 #include <thread>
 #include <vector>
 

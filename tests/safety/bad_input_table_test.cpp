@@ -3,7 +3,7 @@
 // allocator do not already cover. Each test is named in the table.
 #include <cstdint>
 #include <limits>
-#include <rtalloc/handle_pool.hpp>
+#include <rtalloc/pools/handle_pool.hpp>
 
 #include "../tlsf/tlsf_test_support.hpp"
 

@@ -2,8 +2,8 @@
 // DebugHeap: every bug it promises to catch is caught, reported once with the
 // block's address and size, and leaves the heap sound.
 #include <cstring>
+#include <rtalloc/concepts.hpp>
 #include <rtalloc/debug_heap.hpp>
-#include <rtalloc/heap.hpp>
 #include <string>
 
 #include "../tlsf/tlsf_test_support.hpp"

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <random>
-#include <rtalloc/slab_pool.hpp>
+#include <rtalloc/pools/slab_pool.hpp>
 #include <set>
 #include <thread>
 #include <vector>

@@ -10,7 +10,7 @@
 #include <span>
 
 #include "model_support.hpp"
-#include "rtalloc/byte_buffer.hpp"
+#include "rtalloc/pools/byte_buffer.hpp"
 
 namespace rtalloc::test {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "model_support.hpp"
-#include "rtalloc/pool_error.hpp"
+#include "rtalloc/pools/pool_error.hpp"
 
 namespace rtalloc::test {
 

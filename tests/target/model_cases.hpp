@@ -11,8 +11,8 @@
 #include "bytes_model.hpp"
 #include "handle_model.hpp"
 #include "model_support.hpp"
-#include "rtalloc/byte_buffer.hpp"
-#include "rtalloc/handle_pool.hpp"
+#include "rtalloc/pools/byte_buffer.hpp"
+#include "rtalloc/pools/handle_pool.hpp"
 #include "rtalloc/tlsf.hpp"
 #include "tlsf_model.hpp"
 

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "rtalloc/flex_tlsf.hpp"
+#include "rtalloc/concepts.hpp"
 
 namespace rtalloc {
 

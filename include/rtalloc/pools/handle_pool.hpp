@@ -32,9 +32,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "rtalloc/lock.hpp"
-#include "rtalloc/pool_error.hpp"
-#include "rtalloc/spin_lock.hpp"
+#include "rtalloc/pools/pool_error.hpp"
+#include "rtalloc/sync/spin_lock.hpp"
+#include "rtalloc/sync/synchronized.hpp"
 
 namespace rtalloc {
 

@@ -11,7 +11,7 @@
 #include <new>
 #include <type_traits>
 
-#include "rtalloc/heap.hpp"
+#include "rtalloc/concepts.hpp"
 
 namespace rtalloc {
 

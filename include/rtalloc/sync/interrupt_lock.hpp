@@ -8,7 +8,7 @@
 #pragma once
 
 #if !defined(__ARM_ARCH_PROFILE) || __ARM_ARCH_PROFILE != 'M'
-#error "rtalloc/interrupt_lock.hpp is for Arm M-profile (Cortex-M) targets only."
+#error "rtalloc/sync/interrupt_lock.hpp is for Arm M-profile (Cortex-M) targets only."
 #endif
 
 #include <cstdint>

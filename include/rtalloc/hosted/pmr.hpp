@@ -14,8 +14,7 @@
 #include <mutex>
 #include <new>
 
-#include "rtalloc/flex_tlsf.hpp"
-#include "rtalloc/heap.hpp"
+#include "rtalloc/concepts.hpp"
 
 namespace rtalloc {
 

@@ -22,8 +22,8 @@
 #include <new>
 #include <span>
 
-#include "rtalloc/pool_error.hpp"
-#include "rtalloc/slab_pool.hpp"
+#include "rtalloc/pools/pool_error.hpp"
+#include "rtalloc/pools/slab_pool.hpp"
 
 namespace rtalloc {
 

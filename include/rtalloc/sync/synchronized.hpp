@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// Lock policies for the synchronized allocators (SynchronizedHandlePool,
-// SynchronizedTlsfResource, GlobalHeap).
-//
-// A lock policy is any type with lock() and unlock() (C++'s BasicLockable):
-// std::mutex, rtalloc::SpinLock, rtalloc::NoLock, or one of your own that
-// takes an RTOS mutex or masks interrupts. The global heap also needs it to
-// be constexpr default-constructible, so that it is ready before main().
+// Locking for the synchronized allocators (SynchronizedHandlePool,
+// SynchronizedTlsfResource, GlobalHeap): the lock that does nothing and the
+// guard they share. A lock is any type that models rtalloc::lock_policy
+// (<rtalloc/concepts.hpp>). Freestanding.
 #pragma once
 
-#include <concepts>
+#include "rtalloc/concepts.hpp"
 
 namespace rtalloc {
-
-/// lock() and unlock(): what every synchronized allocator needs of a lock.
-template <class L>
-concept lock_policy = requires(L& lock) {
-  lock.lock();
-  lock.unlock();
-};
 
 /// The lock of a program with one thread and no interrupt handler that
 /// allocates: both calls do nothing.
