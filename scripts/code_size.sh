@@ -30,7 +30,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 # The five operations' symbols: Tlsf<...>::allocate (both), reallocate, deallocate, add_pool.
-operations='_ZN7rtalloc4TlsfI.*E(8allocate|10reallocate|10deallocate|8add_pool)E'
+operations='_ZN7rtalloc[0-9]+config_[a-z0-9_]+4TlsfI.*E(8allocate|10reallocate|10deallocate|8add_pool)E'
 common=(-std=c++20 -fno-exceptions -fno-rtti -DNDEBUG -DRTALLOC_CHECKS=0 -I"$root/include"
   "-DRTALLOC_CODE_SIZE_HEAP=$heap" -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow
   -Werror)
@@ -95,7 +95,7 @@ measure_wasm wasm-nostats -DRTALLOC_STATS=0
 
 # --- The table: one row per function, named alike for both targets ------------------------------
 normalize() {
-  sed -E 's/rtalloc::Tlsf<[^>]*>::Block/Block/g; s/rtalloc::Tlsf<[^>]*>:://g;
+  sed -E 's/rtalloc::config_[a-z0-9_]+::/rtalloc::/g; s/rtalloc::Tlsf<[^>]*>::Block/Block/g; s/rtalloc::Tlsf<[^>]*>:://g;
     s/rtalloc::detail::SizeClasses<[^>]*>::/SizeClasses::/g; s/rtalloc::detail::/detail::/g;
     s/rtalloc::ErrorCode/ErrorCode/g; s/unsigned long/unsigned int/g; s/ \[clone [^]]*\]//g' "$1"
 }

@@ -10,7 +10,9 @@
 #include <concepts>
 #include <cstddef>
 
-namespace rtalloc {
+#include "rtalloc/config.hpp"
+
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// A heap: allocate(size) returns memory aligned to alignof(std::max_align_t)
 /// or nullptr; allocate(size, align) takes any power-of-two alignment;
@@ -70,4 +72,4 @@ concept discarding_pool_source = pool_source<S> &&
   { source.discard(memory, bytes) } -> std::same_as<std::size_t>;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -31,11 +31,12 @@
 #include <cstring>
 #include <limits>
 
+#include "rtalloc/config.hpp"
 #include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/error.hpp"
 #include "rtalloc/tlsf.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 // The debug heap reads its prefixes next to bytes the heap may have poisoned
 // for AddressSanitizer (see rtalloc/detail/memory_checker.hpp).
@@ -313,4 +314,4 @@ class DebugHeap {
 
 RTALLOC_HEAP_CODE_END
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -11,22 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
-// RTALLOC_CHECKS selects checked builds: operations validate their pointer
-// arguments against the heap's pools and headers, and add_pool rejects
-// overlapping pools. It defaults to on when NDEBUG is not defined. Define it
-// the same way in every translation unit of a program.
-#ifndef RTALLOC_CHECKS
-#ifdef NDEBUG
-#define RTALLOC_CHECKS 0
-#else
-#define RTALLOC_CHECKS 1
-#endif
-#endif
+#include "rtalloc/config.hpp"
 
 namespace rtalloc {
-
-/// True in checked builds (RTALLOC_CHECKS=1).
-inline constexpr bool checks_enabled = RTALLOC_CHECKS != 0;
 
 /// What went wrong, for the error handler.
 enum class ErrorCode : std::uint8_t {
@@ -70,23 +57,29 @@ constexpr const char* to_string(ErrorCode code) noexcept {
   return "unknown";
 }
 
-namespace detail {
-inline std::atomic<ErrorHandler> error_handler{nullptr};
-}  // namespace detail
+namespace process {
+/// The one error-handler slot of the process, whatever the translation
+/// units' switches: use set_error_handler() and error_handler().
+inline std::atomic<ErrorHandler> error_handler_slot{nullptr};
+}  // namespace process
 
 /// Installs `handler` for all rtalloc allocators and returns the previous one.
 /// nullptr restores the default: trap in checked builds, ignore otherwise.
 /// Thread-safe; O(1).
 inline ErrorHandler set_error_handler(ErrorHandler handler) noexcept {
-  return detail::error_handler.exchange(handler, std::memory_order_acq_rel);
+  return process::error_handler_slot.exchange(handler, std::memory_order_acq_rel);
 }
 
 /// The handler currently installed (nullptr for the default).
 inline ErrorHandler error_handler() noexcept {
-  return detail::error_handler.load(std::memory_order_acquire);
+  return process::error_handler_slot.load(std::memory_order_acquire);
 }
 
-namespace detail {
+}  // namespace rtalloc
+
+// Reporting depends on RTALLOC_CHECKS (the default handler traps in checked
+// builds), so it belongs to the configuration's namespace.
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail {
 
 /// Hands one error to the installed handler. Kept out of line and cold so
 /// that the paths which may report stay small.
@@ -101,5 +94,4 @@ namespace detail {
   }
 }
 
-}  // namespace detail
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail

@@ -24,9 +24,10 @@
 #include <utility>
 
 #include "rtalloc/concepts.hpp"
+#include "rtalloc/config.hpp"
 #include "rtalloc/tlsf.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// Statistics of a FlexTlsf: the heap's, plus what it holds from its source.
 struct FlexTlsfStats {
@@ -301,4 +302,4 @@ class FlexTlsf {
   std::size_t released_ = 0;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

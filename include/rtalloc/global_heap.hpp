@@ -26,10 +26,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "rtalloc/config.hpp"
 #include "rtalloc/sync/synchronized.hpp"
 #include "rtalloc/tlsf.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 template <lock_policy Lock, class Heap = Tlsf<>, class Tag = void>
 class GlobalHeap {
@@ -118,4 +119,4 @@ class GlobalHeap {
   static constinit inline Storage storage_{};
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

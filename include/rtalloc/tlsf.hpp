@@ -37,6 +37,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "rtalloc/config.hpp"
 #include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/detail/size_class.hpp"
 #include "rtalloc/error.hpp"
@@ -49,33 +50,7 @@
 #define RTALLOC_HOT_INLINE [[gnu::always_inline]] inline
 #endif
 
-// RTALLOC_COMPACT=1 builds the heap for code size (docs/embedded.md): free,
-// allocate and in-place resizing take the plain unlink-split-insert route
-// instead of the shortcuts that keep a block's place on its list. Same
-// bounds, contracts and invariants; a free block may sit at another place on
-// its list. On by default when optimizing for size (-Os, -Oz); define it the
-// same way in every translation unit.
-#ifndef RTALLOC_COMPACT
-#if defined(__OPTIMIZE_SIZE__)
-#define RTALLOC_COMPACT 1
-#else
-#define RTALLOC_COMPACT 0
-#endif
-#endif
-
-// RTALLOC_STATS=0 builds the heap without its statistics counters, for code
-// size (docs/embedded.md): stats() then walks the pools, O(blocks) instead of
-// O(1), and cannot know peak_used or failed_allocations (both 0). Everything
-// else is unchanged. Defaults to 1; define it the same way in every
-// translation unit of a program.
-#ifndef RTALLOC_STATS
-#define RTALLOC_STATS 1
-#endif
-
-namespace rtalloc {
-
-/// True when heaps keep their statistics counters (RTALLOC_STATS=1).
-inline constexpr bool stats_enabled = RTALLOC_STATS != 0;
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// Heap statistics. Byte counts are of whole blocks, headers included, so
 /// that capacity == used + free exactly. Without counters (RTALLOC_STATS=0)
@@ -688,7 +663,7 @@ class Tlsf {
   // ---- Free lists and bitmaps ---------------------------------------------
 
   static constexpr std::size_t sl_shift = std::countr_zero(SecondLevelCount);
-  static constexpr bool compact = RTALLOC_COMPACT != 0;  // see RTALLOC_COMPACT above
+  static constexpr bool compact = compact_enabled;  // RTALLOC_COMPACT (rtalloc/config.hpp)
   using FirstBitmap = std::conditional_t<(FirstLevelCount < 32), std::uint32_t, std::uint64_t>;
   using SecondBitmap = std::conditional_t<(SecondLevelCount <= 32), std::uint32_t, std::uint64_t>;
 
@@ -1355,4 +1330,4 @@ RTALLOC_HEAP_CODE_END
 /// docs/tlsf.md for the figures).
 using TlsfSmall = Tlsf<tlsf_first_levels(std::size_t{64} * 1024 - 64, 16), 16>;
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

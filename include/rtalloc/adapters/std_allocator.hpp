@@ -12,8 +12,9 @@
 #include <type_traits>
 
 #include "rtalloc/concepts.hpp"
+#include "rtalloc/config.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// Allocates T objects from a heap it refers to (it does not own the heap).
 ///
@@ -75,4 +76,4 @@ class StdAllocator {
   Heap* heap_;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -9,6 +9,7 @@
 // appears, changes size or disappears. Every hook compiles to nothing unless
 // a checker is enabled, so release builds are unchanged.
 //
+// The switches (defaults in rtalloc/config.hpp):
 // RTALLOC_ASAN_POISONING (0 or 1): poison the heap's bytes with the public
 //   ASan interface (<sanitizer/asan_interface.h>). Defaults to 1 when Clang
 //   compiles with -fsanitize=address. It needs Clang: the heap's own code,
@@ -27,20 +28,7 @@
 
 #include <cstddef>
 
-#ifndef RTALLOC_ASAN_POISONING
-#if defined(__clang__) && defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RTALLOC_ASAN_POISONING 1
-#endif
-#endif
-#endif
-#ifndef RTALLOC_ASAN_POISONING
-#define RTALLOC_ASAN_POISONING 0
-#endif
-
-#ifndef RTALLOC_VALGRIND
-#define RTALLOC_VALGRIND 0
-#endif
+#include "rtalloc/config.hpp"
 
 #if RTALLOC_ASAN_POISONING
 #ifndef __clang__
@@ -63,7 +51,7 @@
 #include <valgrind/memcheck.h>
 #endif
 
-namespace rtalloc::detail {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail {
 
 /// True when the heap reports its pools' contents to a memory checker.
 inline constexpr bool memory_checker_enabled = RTALLOC_ASAN_POISONING || RTALLOC_VALGRIND;
@@ -144,4 +132,4 @@ class HeapCodeScope {
   HeapCodeScope& operator=(const HeapCodeScope&) = delete;
 };
 
-}  // namespace rtalloc::detail
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail

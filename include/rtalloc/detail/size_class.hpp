@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <limits>
 
-namespace rtalloc::detail {
+#include "rtalloc/config.hpp"
+
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail {
 
 template <std::size_t GranuleLog2, std::size_t SecondLevelLog2, std::size_t FirstLevelCount>
 struct SizeClasses {
@@ -96,4 +98,4 @@ struct SizeClasses {
   }
 };
 
-}  // namespace rtalloc::detail
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail

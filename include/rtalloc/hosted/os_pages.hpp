@@ -20,8 +20,9 @@
 #include <limits>
 
 #include "rtalloc/concepts.hpp"
+#include "rtalloc/config.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 class OsPages {
  public:
@@ -172,4 +173,4 @@ class OsPages {
   bool reservation_failed_ = false;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -15,8 +15,9 @@
 #include <new>
 
 #include "rtalloc/concepts.hpp"
+#include "rtalloc/config.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 namespace detail {
 
@@ -171,4 +172,4 @@ class ResourceSource {
   std::size_t step_;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

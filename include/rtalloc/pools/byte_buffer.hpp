@@ -22,10 +22,11 @@
 #include <new>
 #include <span>
 
+#include "rtalloc/config.hpp"
 #include "rtalloc/pools/pool_error.hpp"
 #include "rtalloc/pools/slab_pool.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// One chunk: a link, how many bytes it holds, and ChunkBytes of data. The
 /// link and count are atomics so that ByteQueue can pass chunks between
@@ -415,4 +416,4 @@ class ByteQueue {
   Chunk* tail_ = nullptr;   // producer's
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -32,11 +32,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "rtalloc/config.hpp"
 #include "rtalloc/pools/pool_error.hpp"
 #include "rtalloc/sync/spin_lock.hpp"
 #include "rtalloc/sync/synchronized.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// How handles are laid out: IndexBits for the slot index (capacity up to
 /// 2^IndexBits - 1), GenerationBits for the generation; together at most 64.
@@ -295,4 +296,4 @@ class SynchronizedHandlePool {
   mutable Lock lock_;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

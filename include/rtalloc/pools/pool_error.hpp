@@ -6,7 +6,9 @@
 
 #include <cstdint>
 
-namespace rtalloc {
+#include "rtalloc/config.hpp"
+
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 enum class PoolError : std::uint8_t {
   none,          ///< success
@@ -33,4 +35,4 @@ constexpr const char* to_string(PoolError error) noexcept {
   return "unknown";
 }
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -37,7 +37,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace rtalloc {
+#include "rtalloc/config.hpp"
+
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 namespace detail {
 
@@ -240,4 +242,4 @@ class SlabPool {
   std::uint32_t capacity_ = 0;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

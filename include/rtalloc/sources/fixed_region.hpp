@@ -7,8 +7,9 @@
 #include <cstddef>
 
 #include "rtalloc/concepts.hpp"
+#include "rtalloc/config.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// A source of one fixed region (a linker section, a static array), handed
 /// out whole on the first acquire that it can satisfy. Freestanding; O(1).
@@ -37,4 +38,4 @@ class FixedRegion {
   bool handed_out_ = false;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

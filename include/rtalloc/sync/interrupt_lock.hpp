@@ -13,7 +13,9 @@
 
 #include <cstdint>
 
-namespace rtalloc {
+#include "rtalloc/config.hpp"
+
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// Masks every configurable-priority interrupt (PRIMASK) while held. Models
 /// rtalloc::lock_policy and is constexpr-constructible, so it suits
@@ -49,4 +51,4 @@ class InterruptLock {
   std::uint32_t saved_primask_ = 0;
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -5,7 +5,9 @@
 
 #include <atomic>
 
-namespace rtalloc {
+#include "rtalloc/config.hpp"
+
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// A test-and-test-and-set spin lock. Waiters spin; use it where critical
 /// sections are a few dozen instructions (as in rtalloc's pools) and the
@@ -30,4 +32,4 @@ class SpinLock {
   std::atomic<bool> locked_{false};
 };
 
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

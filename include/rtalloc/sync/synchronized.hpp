@@ -6,8 +6,9 @@
 #pragma once
 
 #include "rtalloc/concepts.hpp"
+#include "rtalloc/config.hpp"
 
-namespace rtalloc {
+namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// The lock of a program with one thread and no interrupt handler that
 /// allocates: both calls do nothing.
@@ -30,4 +31,4 @@ class LockGuard {
   Lock& lock_;
 };
 }  // namespace detail
-}  // namespace rtalloc
+}  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE
