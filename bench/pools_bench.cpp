@@ -14,7 +14,7 @@
 //   Slab<T>             rtalloc::SlabPool<T>: lock-free, shared between threads as it is
 //   Tlsf<T>             rtalloc::Tlsf<>, allocate(sizeof(T)): not thread-safe, so one thread only
 //   TlsfMutex<T>        the same heap with every call under a std::mutex (LOCKED)
-//   TlsfPmrMutex<T>     rtalloc::SynchronizedTlsfResource over the heap: a std::mutex and a
+//   TlsfPmrMutex<T>     rtalloc::TlsfResource over a Synchronized heap: a std::mutex and a
 //                       virtual call per operation (LOCKED)
 //   Malloc<T>           std::malloc and std::free, thread-safe as they are
 //
@@ -33,6 +33,7 @@
 #include <mutex>
 #include <rtalloc/hosted/pmr.hpp>
 #include <rtalloc/pools/slab_pool.hpp>
+#include <rtalloc/sync/synchronized.hpp>
 #include <rtalloc/tlsf.hpp>
 
 namespace {
@@ -137,7 +138,8 @@ class TlsfPmrMutex {
 
  private:
   HeapWithPool heap_;
-  rtalloc::SynchronizedTlsfResource<rtalloc::Tlsf<>> resource_{heap_.heap()};
+  rtalloc::Synchronized<rtalloc::Tlsf<>&, std::mutex> shared_{heap_.heap()};
+  rtalloc::TlsfResource<rtalloc::Synchronized<rtalloc::Tlsf<>&, std::mutex>> resource_{shared_};
 };
 
 template <class T>

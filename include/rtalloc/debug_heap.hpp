@@ -32,6 +32,7 @@
 #include <limits>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 #include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/error.hpp"
 #include "rtalloc/tlsf.hpp"
@@ -87,7 +88,7 @@ class DebugHeap {
   /// As allocate(size), aligned to `align` (a power of two; otherwise
   /// nullptr and invalid_alignment is reported).
   void* allocate(std::size_t size, std::size_t align) noexcept {
-    if (align == 0 || (align & (align - 1)) != 0) {
+    if (!detail::is_power_of_two(align)) {
       detail::report(ErrorCode::invalid_alignment, "allocate: alignment not a power of two", this,
                      nullptr, align);
       return nullptr;
@@ -157,7 +158,7 @@ class DebugHeap {
       if (!block.used) return true;
       const auto* start = static_cast<const unsigned char*>(block.address);
       const std::size_t prefix = read_word(start);
-      if (prefix < min_prefix || prefix >= block.size || (prefix & (prefix - 1)) != 0) {
+      if (prefix < min_prefix || prefix >= block.size || !detail::is_power_of_two(prefix)) {
         sound = corrupted("debug prefix damaged (a write before the block?)", start + 2 * word, 0);
         return false;
       }

@@ -25,6 +25,7 @@
 
 #include "rtalloc/concepts.hpp"
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 #include "rtalloc/tlsf.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
@@ -84,7 +85,7 @@ class FlexTlsf {
   void* allocate(std::size_t size, std::size_t align) noexcept {
     if (void* p = heap_.allocate(size, align)) [[likely]]
       return p;
-    if ((align & (align - 1)) != 0 || align == 0) return nullptr;  // reported by the heap
+    if (!detail::is_power_of_two(align)) return nullptr;  // reported by the heap
     return allocate_after_growing(size, align);
   }
 

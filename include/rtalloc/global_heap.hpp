@@ -35,6 +35,9 @@ namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 template <lock_policy Lock, class Heap = Tlsf<>, class Tag = void>
 class GlobalHeap {
  public:
+  /// The one heap and its lock, shared by every handle.
+  using Shared = Synchronized<Heap, Lock>;
+
   /// An empty handle to the one heap: every member is static, so any handle
   /// reaches the same heap. It lets GlobalHeap model rtalloc::heap for the
   /// adapters (StdAllocator, TlsfResource).
@@ -43,78 +46,59 @@ class GlobalHeap {
   /// As Heap::add_pool (for heaps over caller-provided memory), under the
   /// lock.
   static std::size_t add_pool(void* memory, std::size_t bytes) noexcept {
-    detail::LockGuard<Lock> guard(state().lock);
-    return state().heap.add_pool(memory, bytes);
+    return shared().with([=](Heap& heap) { return heap.add_pool(memory, bytes); });
   }
 
   /// As Heap::allocate(size), under the lock. O(1) plus the lock (and, for a
   /// growing heap, its source when it grows). nullptr on failure.
-  static void* allocate(std::size_t size) noexcept {
-    detail::LockGuard<Lock> guard(state().lock);
-    return state().heap.allocate(size);
-  }
+  static void* allocate(std::size_t size) noexcept { return shared().allocate(size); }
 
   /// As Heap::allocate(size, align), under the lock. nullptr on failure.
   static void* allocate(std::size_t size, std::size_t align) noexcept {
-    detail::LockGuard<Lock> guard(state().lock);
-    return state().heap.allocate(size, align);
+    return shared().allocate(size, align);
   }
 
   /// As Heap::reallocate, under the lock (the copy, when the block moves,
   /// too). nullptr on failure, leaving `p` valid.
   static void* reallocate(void* p, std::size_t size) noexcept {
-    detail::LockGuard<Lock> guard(state().lock);
-    return state().heap.reallocate(p, size);
+    return shared().reallocate(p, size);
   }
 
   /// As Heap::deallocate, under the lock. nullptr is a no-op (no lock).
-  static void deallocate(void* p) noexcept {
-    if (p == nullptr) return;
-    detail::LockGuard<Lock> guard(state().lock);
-    state().heap.deallocate(p);
-  }
+  static void deallocate(void* p) noexcept { shared().deallocate(p); }
 
   /// As Heap::usable_size, under the lock.
-  static std::size_t usable_size(const void* p) noexcept {
-    detail::LockGuard<Lock> guard(state().lock);
-    return state().heap.usable_size(p);
-  }
+  static std::size_t usable_size(const void* p) noexcept { return shared().usable_size(p); }
 
   /// As Heap::owns, under the lock.
-  static bool owns(const void* p) noexcept {
-    detail::LockGuard<Lock> guard(state().lock);
-    return state().heap.owns(p);
-  }
+  static bool owns(const void* p) noexcept { return shared().owns(p); }
 
   /// Runs f(heap) under the lock and returns what it returns: for
   /// statistics, check(), walk(), trim() and anything else the heap offers.
   template <class F>
   static decltype(auto) with_heap(F&& f) {
-    detail::LockGuard<Lock> guard(state().lock);
-    return std::forward<F>(f)(state().heap);
+    return shared().with(std::forward<F>(f));
   }
 
   /// The lock itself, for code that must hold it across calls (a fork
   /// handler takes it before fork() and releases it in both processes).
-  static Lock& lock() noexcept { return state().lock; }
+  static Lock& lock() noexcept { return shared().lock(); }
 
   /// The heap without the lock, for single-threaded set-up and tests.
-  static Heap& unlocked_heap() noexcept { return state().heap; }
+  static Heap& unlocked_heap() noexcept { return shared().unlocked(); }
+
+  /// The heap and its lock.
+  static Shared& shared() noexcept { return storage_.shared; }
 
  private:
-  struct State {
-    Lock lock;
-    Heap heap;
-  };
   // A union member is neither constructed nor destroyed implicitly: the
   // constexpr constructor makes the storage constant-initialized, and the
   // empty destructor leaves the heap alive through static destruction.
   union Storage {
-    constexpr Storage() noexcept : state() {}
+    constexpr Storage() noexcept : shared() {}
     ~Storage() {}
-    State state;
+    Shared shared;
   };
-  static State& state() noexcept { return storage_.state; }
 
   static constinit inline Storage storage_{};
 };

@@ -38,6 +38,7 @@
 #include <type_traits>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 #include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/detail/size_class.hpp"
 #include "rtalloc/error.hpp"
@@ -190,7 +191,8 @@ class Tlsf {
   /// of two or too large).
   static constexpr std::size_t pool_size_for(std::size_t size,
                                              std::size_t align = alignment) noexcept {
-    if (size > max_allocation || !is_power_of_two(align) || align > max_block_size) return 0;
+    if (size > max_allocation || !detail::is_power_of_two(align) || align > max_block_size)
+      return 0;
     std::size_t search = block_size_for(size);
     if (align > granularity) {  // as allocate_aligned searches
       if (size > max_allocation - header_size) return 0;
@@ -235,7 +237,7 @@ class Tlsf {
     Pool* pool = pool_at(memory);
     Block* first = first_block(pool);
     const std::uintptr_t first_address = reinterpret_cast<std::uintptr_t>(first);
-    std::uintptr_t sentinel_address = align_down(start + bytes, granularity) - header_size;
+    std::uintptr_t sentinel_address = detail::align_down(start + bytes, granularity) - header_size;
     std::uintptr_t end = start + bytes;
     if (sentinel_address - first_address > max_block_size) {  // use only what one block holds
       sentinel_address = first_address + max_block_size;
@@ -281,7 +283,7 @@ class Tlsf {
       if (overlaps_a_pool(start, start + bytes)) return 0;
     }
     Block* sentinel = sentinel_of(pool);
-    const std::size_t added = align_down(start + bytes, granularity) - header_size -
+    const std::size_t added = detail::align_down(start + bytes, granularity) - header_size -
                               reinterpret_cast<std::uintptr_t>(sentinel);
     // A free last block absorbs the new bytes; after a used one they must
     // form a block of their own.
@@ -389,7 +391,7 @@ class Tlsf {
   /// reported as invalid_alignment.
   void* allocate(std::size_t size, std::size_t align) noexcept {
     detail::HeapCodeScope scope;
-    if (!is_power_of_two(align)) [[unlikely]] {
+    if (!detail::is_power_of_two(align)) [[unlikely]] {
       detail::report(ErrorCode::invalid_alignment, "allocate: alignment not a power of two", this,
                      nullptr, align);
       return nullptr;
@@ -513,8 +515,8 @@ class Tlsf {
     s.free = s.capacity - s.used;
 #endif
     if (fl_bitmap_ != 0) {
-      const std::size_t first = top_bit(fl_bitmap_);
-      const std::size_t index = (first << sl_shift) + top_bit(sl_bitmaps_[first]);
+      const std::size_t first = detail::highest_bit(fl_bitmap_);
+      const std::size_t index = (first << sl_shift) + detail::highest_bit(sl_bitmaps_[first]);
       std::size_t largest = 0;
       for (const Block* b = heads_[index]; b != nullptr; b = b->next_free) {
         if (block_size(b) > largest) largest = block_size(b);
@@ -585,16 +587,6 @@ class Tlsf {
  private:
   // ---- Layout helpers -----------------------------------------------------
 
-  static constexpr bool is_power_of_two(std::size_t value) noexcept {
-    return value != 0 && (value & (value - 1)) == 0;
-  }
-  static constexpr std::uintptr_t align_down(std::uintptr_t value, std::size_t align) noexcept {
-    return value & ~(std::uintptr_t{align} - 1);
-  }
-  static constexpr std::uintptr_t align_up(std::uintptr_t value, std::size_t align) noexcept {
-    return (value + align - 1) & ~(std::uintptr_t{align} - 1);
-  }
-
   static std::size_t block_size(const Block* b) noexcept { return b->header & size_mask; }
   static bool is_free(const Block* b) noexcept { return (b->header & free_flag) != 0; }
 
@@ -639,16 +631,17 @@ class Tlsf {
 
   static Pool* pool_at(const void* memory) noexcept {
     return reinterpret_cast<Pool*>(
-        align_up(reinterpret_cast<std::uintptr_t>(memory), alignof(Pool)));
+        detail::align_up(reinterpret_cast<std::uintptr_t>(memory), alignof(Pool)));
   }
   static Block* first_block(const Pool* pool) noexcept {
     const auto after = reinterpret_cast<std::uintptr_t>(pool) + sizeof(Pool);
-    return reinterpret_cast<Block*>(align_up(after + header_size, granularity) - header_size);
+    return reinterpret_cast<Block*>(detail::align_up(after + header_size, granularity) -
+                                    header_size);
   }
   // The sentinel: a used, zero-size header closing the pool's last block.
   static Block* sentinel_of(const Pool* pool) noexcept {
     return reinterpret_cast<Block*>(
-        align_down(reinterpret_cast<std::uintptr_t>(pool->end), granularity) - header_size);
+        detail::align_down(reinterpret_cast<std::uintptr_t>(pool->end), granularity) - header_size);
   }
   static void set_sentinel(Block* sentinel, std::size_t flags) noexcept {
     sentinel->header = flags;
@@ -666,11 +659,6 @@ class Tlsf {
   static constexpr bool compact = compact_enabled;  // RTALLOC_COMPACT (rtalloc/config.hpp)
   using FirstBitmap = std::conditional_t<(FirstLevelCount < 32), std::uint32_t, std::uint64_t>;
   using SecondBitmap = std::conditional_t<(SecondLevelCount <= 32), std::uint32_t, std::uint64_t>;
-
-  template <class T>
-  static std::size_t top_bit(T bits) noexcept {  // bits != 0
-    return Classes::highest_bit(bits);
-  }
 
   // The class whose head slot `link` is, or class_count or more if it is a
   // block's next_free field.
@@ -729,16 +717,6 @@ class Tlsf {
     insert_free_block(b);
   }
 
-  template <class T>
-  RTALLOC_HOT_INLINE static std::size_t lowest_bit(T bits) noexcept {  // bits != 0
-    // Through unsigned, so that widening the result costs nothing.
-    if constexpr (sizeof(T) <= sizeof(unsigned)) {
-      return static_cast<unsigned>(__builtin_ctz(bits));
-    } else {
-      return static_cast<unsigned>(__builtin_ctzll(bits));
-    }
-  }
-
   // Finds a free block of at least `size` bytes (size <= last_class_start)
   // and its class, leaving it on its list; nullptr if there is none. The
   // head of the request's own class is tried first: it often fits, and a
@@ -756,10 +734,10 @@ class Tlsf {
     if (second == 0) {
       const FirstBitmap firsts = fl_bitmap_ & (~FirstBitmap{0} << (first + 1));
       if (firsts == 0) return nullptr;
-      first = lowest_bit(firsts);
+      first = detail::lowest_bit(firsts);
       second = sl_bitmaps_[first];
     }
-    index = (first << sl_shift) + lowest_bit(second);
+    index = (first << sl_shift) + detail::lowest_bit(second);
     Block* found = heads_[index];
     if (found == nullptr) __builtin_unreachable();  // a class's bit is set only if it has blocks
     return found;
@@ -1060,7 +1038,7 @@ class Tlsf {
     if (block == nullptr) return allocation_failed();
     pop_head(index, block);
     const auto address = reinterpret_cast<std::uintptr_t>(payload(block));
-    std::size_t gap = align_up(address, align) - address;
+    std::size_t gap = detail::align_up(address, align) - address;
     std::size_t prev_flag = 0;
     if (gap != 0) {
       if (gap < min_block_size) gap += align;
@@ -1226,7 +1204,7 @@ class Tlsf {
         ++tally.free_blocks;
       } else {
         if ((b->header & aligned_flag) &&
-            (!is_power_of_two(alignment_word(b)) ||
+            (!detail::is_power_of_two(alignment_word(b)) ||
              reinterpret_cast<std::uintptr_t>(payload(b)) % alignment_word(b) != 0)) {
           return corrupted(heap, "aligned block's alignment word is wrong", b);
         }

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <rtalloc/detail/bits.hpp>
 #include <rtalloc/flex_tlsf.hpp>
 #include <rtalloc/global_heap.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
@@ -110,10 +111,6 @@ void* failed() noexcept {
   return nullptr;
 }
 
-bool is_power_of_two(std::size_t value) noexcept {
-  return value != 0 && (value & (value - 1)) == 0;
-}
-
 void* allocate(std::size_t size) noexcept {
   void* p = Heap::allocate(size);
   return p != nullptr ? p : failed();
@@ -191,13 +188,13 @@ RTALLOC_EXPORT void* memalign(std::size_t align, std::size_t size) noexcept {
     errno = EINVAL;
     return nullptr;
   }
-  if (!is_power_of_two(align)) align = align == 0 ? 1 : std::bit_ceil(align);
+  if (!rtalloc::detail::is_power_of_two(align)) align = align == 0 ? 1 : std::bit_ceil(align);
   return allocate_aligned(align, size);
 }
 
 // As glibc 2.38 and later: the alignment must be a power of two (EINVAL).
 RTALLOC_EXPORT void* aligned_alloc(std::size_t align, std::size_t size) noexcept {
-  if (!is_power_of_two(align)) {
+  if (!rtalloc::detail::is_power_of_two(align)) {
     errno = EINVAL;
     return nullptr;
   }
@@ -205,7 +202,7 @@ RTALLOC_EXPORT void* aligned_alloc(std::size_t align, std::size_t size) noexcept
 }
 
 RTALLOC_EXPORT int posix_memalign(void** out, std::size_t align, std::size_t size) noexcept {
-  if (!is_power_of_two(align) || align % sizeof(void*) != 0) return EINVAL;
+  if (!rtalloc::detail::is_power_of_two(align) || align % sizeof(void*) != 0) return EINVAL;
   void* p = allocate_with_alignment(size, align);
   if (p == nullptr) return ENOMEM;  // errno is left alone, as POSIX allows
   *out = p;
@@ -220,7 +217,7 @@ RTALLOC_EXPORT void* valloc(std::size_t size) noexcept {
 RTALLOC_EXPORT void* pvalloc(std::size_t size) noexcept {
   const std::size_t page = page_size();
   if (size > std::numeric_limits<std::size_t>::max() - page) return failed();
-  const std::size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
+  const std::size_t rounded = size == 0 ? page : rtalloc::detail::align_up(size, page);
   return allocate_aligned(page, rounded);
 }
 

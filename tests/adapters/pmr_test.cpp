@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// rtalloc::TlsfResource and SynchronizedTlsfResource with std::pmr containers.
+// rtalloc::TlsfResource, over a heap and over a Synchronized heap, with std::pmr containers.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <memory_resource>
 #include <new>
 #include <rtalloc/hosted/pmr.hpp>
+#include <rtalloc/sync/synchronized.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string>
 #include <thread>
@@ -104,18 +105,20 @@ TEST_F(PmrTest, EqualityMeansSameHeapAndUpstream) {
   CountingResource upstream;
   Heap other_heap;
   rtalloc::TlsfResource a(heap), b(heap), c(other_heap), d(heap, &upstream);
-  rtalloc::SynchronizedTlsfResource synchronized(heap);
+  rtalloc::Synchronized<Heap&, std::mutex> shared(heap);
+  rtalloc::TlsfResource locked(shared), also_locked(shared);
   EXPECT_TRUE(a.is_equal(a));
-  EXPECT_TRUE(a.is_equal(b));   // b can free what a allocated
-  EXPECT_FALSE(a.is_equal(c));  // another heap
-  EXPECT_FALSE(a.is_equal(d));  // another upstream
-  EXPECT_FALSE(a.is_equal(synchronized));
-  EXPECT_FALSE(synchronized.is_equal(a));
-  EXPECT_TRUE(synchronized.is_equal(synchronized));
+  EXPECT_TRUE(a.is_equal(b));        // b can free what a allocated
+  EXPECT_FALSE(a.is_equal(c));       // another heap
+  EXPECT_FALSE(a.is_equal(d));       // another upstream
+  EXPECT_FALSE(a.is_equal(locked));  // another kind: the unlocked one would bypass the lock
+  EXPECT_FALSE(locked.is_equal(a));
+  EXPECT_TRUE(locked.is_equal(also_locked));  // the same lock around the same heap
 }
 
-TEST_F(PmrTest, SynchronizedResourceSharesOneHeapBetweenThreads) {
-  rtalloc::SynchronizedTlsfResource resource(heap);
+TEST_F(PmrTest, SynchronizedHeapIsSharedBetweenThreads) {
+  rtalloc::Synchronized<Heap&, std::mutex> shared(heap);
+  rtalloc::TlsfResource resource(shared);
   constexpr int thread_count = 4;
   std::vector<std::thread> threads;
   for (int t = 0; t < thread_count; ++t) {
@@ -130,9 +133,8 @@ TEST_F(PmrTest, SynchronizedResourceSharesOneHeapBetweenThreads) {
     });
   }
   for (auto& thread : threads) thread.join();
-  const std::lock_guard<std::mutex> guard(resource.lock());
-  EXPECT_TRUE(heap.check());
-  EXPECT_EQ(heap.stats().used_blocks, 0U);
+  EXPECT_TRUE(shared.with([](Heap& h) { return h.check(); }));
+  EXPECT_EQ(shared.with([](Heap& h) { return h.stats().used_blocks; }), 0U);
 }
 
 }  // namespace

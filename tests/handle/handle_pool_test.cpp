@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// rtalloc::HandlePool and SynchronizedHandlePool: stale handles never reach
+// rtalloc::HandlePool, alone and shared (Synchronized): stale handles never reach
 // memory, a random sequence against a model, generation wrap (retired or
 // reused), caller memory beyond 16-bit indices, and threads sharing handles.
 
@@ -14,6 +14,8 @@
 #include <memory>
 #include <random>
 #include <rtalloc/pools/handle_pool.hpp>
+#include <rtalloc/sync/spin_lock.hpp>
+#include <rtalloc/sync/synchronized.hpp>
 #include <thread>
 #include <vector>
 
@@ -188,7 +190,7 @@ TEST(HandlePool, CallerMemoryHoldsMoreThan65535Blocks) {
 }
 
 TEST(SynchronizedHandlePool, ThreadsShareHandlesSafely) {
-  using Shared = rtalloc::SynchronizedHandlePool<rtalloc::HandlePool<16, 64>>;
+  using Shared = rtalloc::Synchronized<rtalloc::HandlePool<16, 64>, rtalloc::SpinLock>;
   Shared pool;
   constexpr int slots = 32;
   std::atomic<std::uint32_t> published[slots] = {};
@@ -199,18 +201,18 @@ TEST(SynchronizedHandlePool, ThreadsShareHandlesSafely) {
       std::mt19937 random(static_cast<unsigned>(t) + 3);
       for (int op = 0; op < 50000; ++op) {
         std::atomic<std::uint32_t>& cell = published[random() % slots];
-        const Shared::Handle seen{cell.load()};
+        const Shared::value_type::Handle seen{cell.load()};
         switch (random() % 3) {
           case 0: {  // publish a new block whose bytes all equal its handle's low byte
             auto a = pool.allocate(16);
             if (!a) break;
             std::memset(a.data.data(), static_cast<int>(a.handle.value & 0xff), 16);
-            const Shared::Handle old{cell.exchange(a.handle.value)};
+            const Shared::value_type::Handle old{cell.exchange(a.handle.value)};
             if (old.value != 0 && pool.free(old) != PoolError::none) ++errors;
             break;
           }
           case 1:  // read through a handle that another thread may free
-            pool.with(seen, [&](std::span<std::byte> data) {
+            pool.with_block(seen, [&](std::span<std::byte> data) {
               for (std::byte b : data) {
                 if (b != static_cast<std::byte>(seen.value & 0xff)) ++errors;
               }
@@ -229,7 +231,7 @@ TEST(SynchronizedHandlePool, ThreadsShareHandlesSafely) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(errors.load(), 0);
   for (auto& cell : published) {
-    if (cell.load() != 0) pool.free(Shared::Handle{cell.load()});
+    if (cell.load() != 0) pool.free(Shared::value_type::Handle{cell.load()});
   }
   EXPECT_EQ(pool.available(), pool.capacity());
 }

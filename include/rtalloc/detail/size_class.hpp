@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail {
 
@@ -68,13 +69,6 @@ struct SizeClasses {
   }
   static constexpr std::size_t index_at_least(std::size_t size) noexcept {
     return index_at_least(map(size), size);
-  }
-
-  /// Index of the highest set bit of a non-zero value.
-  template <class T>
-  static constexpr unsigned highest_bit(T value) noexcept {
-    return static_cast<unsigned>(std::numeric_limits<T>::digits - 1) ^
-           static_cast<unsigned>(std::countl_zero(value));
   }
 
  private:

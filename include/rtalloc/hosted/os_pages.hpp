@@ -21,6 +21,7 @@
 
 #include "rtalloc/concepts.hpp"
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
@@ -122,8 +123,8 @@ class OsPages {
   std::size_t discard(void* memory, std::size_t bytes) noexcept {
     const std::size_t page = page_size();
     const auto start = reinterpret_cast<std::uintptr_t>(memory);
-    const std::uintptr_t first = (start + page - 1) & ~(std::uintptr_t{page} - 1);
-    const std::uintptr_t last = (start + bytes) & ~(std::uintptr_t{page} - 1);
+    const std::uintptr_t first = detail::align_up(start, page);
+    const std::uintptr_t last = detail::align_down(start + bytes, page);
     if (last <= first) return 0;
     if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
     return last - first;
@@ -147,11 +148,11 @@ class OsPages {
     const std::size_t page = page_size();
     const std::size_t wanted = min_bytes > step_ ? min_bytes : step_;
     if (wanted > std::numeric_limits<std::size_t>::max() - page) return 0;
-    return (wanted + page - 1) & ~(page - 1);
+    return detail::align_up(wanted, page);
   }
 
   void reserve() noexcept {
-    const std::size_t bytes = reservation_ & ~(page_size() - 1);
+    const std::size_t bytes = detail::align_down(reservation_, page_size());
     void* memory =
         ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory == MAP_FAILED) {

@@ -6,12 +6,11 @@
 //   std::pmr::vector<int> numbers(&resource);
 //
 // Unlike the heaps, this header is hosted: std::pmr reports failure by
-// throwing std::bad_alloc, and the synchronized variant uses a mutex.
+// throwing std::bad_alloc.
 #pragma once
 
 #include <cstddef>
 #include <memory_resource>
-#include <mutex>
 #include <new>
 
 #include "rtalloc/concepts.hpp"
@@ -19,49 +18,10 @@
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
-namespace detail {
-
-// The allocation logic both resources share: the heap first, then, if one
-// is given, the upstream resource.
-template <heap Heap>
-class HeapResourceCore {
- public:
-  HeapResourceCore(Heap& heap, std::pmr::memory_resource* upstream) noexcept
-      : heap_(&heap), upstream_(upstream) {}
-
-  Heap& heap() const noexcept { return *heap_; }
-  std::pmr::memory_resource* upstream() const noexcept { return upstream_; }
-
- protected:
-  void* allocate_from_heap(std::size_t bytes, std::size_t alignment) {
-    void* p = alignment <= alignof(std::max_align_t) ? heap_->allocate(bytes)
-                                                     : heap_->allocate(bytes, alignment);
-    if (p != nullptr) return p;
-    if (upstream_ != nullptr) return upstream_->allocate(bytes, alignment);
-    throw std::bad_alloc();
-  }
-
-  void deallocate_to_heap(void* p, std::size_t bytes, std::size_t alignment) {
-    if (upstream_ != nullptr && !heap_->owns(p)) {
-      upstream_->deallocate(p, bytes, alignment);
-    } else {
-      heap_->deallocate(p);
-    }
-  }
-
-  bool same_source(const HeapResourceCore& other) const noexcept {
-    return heap_ == other.heap_ && upstream_ == other.upstream_;
-  }
-
- private:
-  Heap* heap_;
-  std::pmr::memory_resource* upstream_;
-};
-
-}  // namespace detail
-
 /// A std::pmr::memory_resource that allocates from an rtalloc heap (which it
-/// refers to and does not own). Not thread-safe: see SynchronizedTlsfResource.
+/// refers to and does not own). Not thread-safe unless the heap is: for a
+/// heap shared between threads, give it a Synchronized<Heap&, Lock>
+/// (<rtalloc/sync/synchronized.hpp>), which models rtalloc::heap too.
 ///
 /// - allocate(bytes, alignment) honours any power-of-two alignment. It is
 ///   O(1) while the heap has room; when it has none, it falls back to the
@@ -71,70 +31,48 @@ class HeapResourceCore {
 /// - Two TlsfResources are equal when they use the same heap and the same
 ///   upstream: each can free what the other allocated.
 template <heap Heap>
-class TlsfResource : public std::pmr::memory_resource, public detail::HeapResourceCore<Heap> {
+class TlsfResource : public std::pmr::memory_resource {
  public:
   /// `upstream`, if not null, serves the requests the heap cannot.
   explicit TlsfResource(Heap& heap, std::pmr::memory_resource* upstream = nullptr) noexcept
-      : detail::HeapResourceCore<Heap>(heap, upstream) {}
+      : heap_(&heap), upstream_(upstream) {}
 
   TlsfResource(const TlsfResource&) = delete;
   TlsfResource& operator=(const TlsfResource&) = delete;
 
+  Heap& heap() const noexcept { return *heap_; }
+  std::pmr::memory_resource* upstream() const noexcept { return upstream_; }
+
  protected:
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    return this->allocate_from_heap(bytes, alignment);
+    void* p = alignment <= alignof(std::max_align_t) ? heap_->allocate(bytes)
+                                                     : heap_->allocate(bytes, alignment);
+    if (p != nullptr) return p;
+    if (upstream_ != nullptr) return upstream_->allocate(bytes, alignment);
+    throw std::bad_alloc();
   }
 
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
-    this->deallocate_to_heap(p, bytes, alignment);
+    if (upstream_ != nullptr && !heap_->owns(p)) {
+      upstream_->deallocate(p, bytes, alignment);
+    } else {
+      heap_->deallocate(p);
+    }
   }
 
   bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
     if (this == &other) return true;
 #if defined(__cpp_rtti) || defined(__GXX_RTTI)
     const auto* same_kind = dynamic_cast<const TlsfResource*>(&other);
-    return same_kind != nullptr && this->same_source(*same_kind);
+    return same_kind != nullptr && heap_ == same_kind->heap_ && upstream_ == same_kind->upstream_;
 #else
     return false;  // without RTTI, only the resource itself is known to be equal
 #endif
   }
-};
-
-/// TlsfResource with every call under a lock, for a heap shared between
-/// threads. `Lock` is any BasicLockable (std::mutex, a spinlock, a lock that
-/// masks interrupts). All users of the heap must go through the same
-/// resource, so a resource is equal only to itself.
-template <heap Heap, class Lock = std::mutex>
-class SynchronizedTlsfResource : public std::pmr::memory_resource,
-                                 public detail::HeapResourceCore<Heap> {
- public:
-  explicit SynchronizedTlsfResource(Heap& heap,
-                                    std::pmr::memory_resource* upstream = nullptr) noexcept
-      : detail::HeapResourceCore<Heap>(heap, upstream) {}
-
-  SynchronizedTlsfResource(const SynchronizedTlsfResource&) = delete;
-  SynchronizedTlsfResource& operator=(const SynchronizedTlsfResource&) = delete;
-
-  /// The lock, for running other heap calls (stats, check) under it.
-  Lock& lock() const noexcept { return lock_; }
-
- protected:
-  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    std::lock_guard<Lock> guard(lock_);
-    return this->allocate_from_heap(bytes, alignment);
-  }
-
-  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
-    std::lock_guard<Lock> guard(lock_);
-    this->deallocate_to_heap(p, bytes, alignment);
-  }
-
-  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
-    return this == &other;
-  }
 
  private:
-  mutable Lock lock_;
+  Heap* heap_;
+  std::pmr::memory_resource* upstream_;
 };
 
 /// A pool source for FlexTlsf (see <rtalloc/flex_tlsf.hpp>) that takes its

@@ -19,8 +19,9 @@
 // pool's capacity shrinks by one. Without it the generation wraps and a
 // handle kept through 2^(G-1) reuses of its slot would match again.
 //
-// Every operation is O(1). The pool is not thread-safe: see
-// SynchronizedHandlePool.
+// Every operation is O(1). The pool is not thread-safe: share it between
+// threads as rtalloc::Synchronized<HandlePool<...>, Lock>
+// (<rtalloc/sync/synchronized.hpp>).
 #pragma once
 
 #include <cstddef>
@@ -33,9 +34,8 @@
 #include <utility>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 #include "rtalloc/pools/pool_error.hpp"
-#include "rtalloc/sync/spin_lock.hpp"
-#include "rtalloc/sync/synchronized.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
@@ -116,7 +116,7 @@ class HandlePool {
   HandlePool(void* memory, std::size_t bytes) noexcept requires(!internal_storage) {
     if (memory == nullptr) return;
     const auto start = reinterpret_cast<std::uintptr_t>(memory);
-    const std::uintptr_t first = (start + alignof(Slot) - 1) & ~(std::uintptr_t{alignof(Slot)} - 1);
+    const std::uintptr_t first = detail::align_up(start, alignof(Slot));
     if (first - start >= bytes) return;
     std::size_t count = (bytes - (first - start)) / sizeof(Slot);
     if (count > max_capacity) count = max_capacity;
@@ -162,6 +162,19 @@ class HandlePool {
   static constexpr std::size_t slot_of(Handle handle) noexcept { return index_of(handle); }
   static constexpr Word generation_of(Handle handle) noexcept {
     return static_cast<Word>(handle.value >> Layout::index_bits);
+  }
+
+  /// Calls f(std::span<std::byte>) with the block's bytes and returns
+  /// true, or returns false without calling f if the handle is stale. O(1)
+  /// plus f. Through Synchronized<HandlePool, Lock>, f runs under the lock,
+  /// so the bytes stay valid while it runs even if another thread frees the
+  /// handle at the same moment (the free waits).
+  template <class F>
+  bool with_block(Handle handle, F&& f) {
+    const std::span<std::byte> data = get_mut(handle);
+    if (data.data() == nullptr) return false;
+    std::forward<F>(f)(data);
+    return true;
   }
 
   /// Is the handle the current allocation of its slot? O(1).
@@ -233,67 +246,6 @@ class HandlePool {
   std::size_t capacity_in_use_ = 0;
   std::size_t available_ = 0;
   std::uint32_t free_head_ = no_slot;
-};
-
-/// A HandlePool whose handles may be allocated, checked, used and freed
-/// from several threads: every call runs under `Lock` (any BasicLockable:
-/// SpinLock, std::mutex, a lock that masks interrupts). Use with() to read
-/// or write a block: the data stays valid while the callback runs, even if
-/// another thread frees the handle at the same moment (the free waits).
-template <class Pool, class Lock = SpinLock>
-class SynchronizedHandlePool {
- public:
-  using Handle = typename Pool::Handle;
-  using Allocation = typename Pool::Allocation;
-
-  /// Constructs the pool from `args` (nothing, or memory and bytes).
-  template <class... Args>
-  constexpr explicit SynchronizedHandlePool(Args&&... args) noexcept
-      : pool_(std::forward<Args>(args)...) {}
-
-  /// As Pool::allocate. The returned span is the allocating thread's until
-  /// it shares the handle; after that, use with().
-  Allocation allocate(std::size_t length) noexcept {
-    detail::LockGuard<Lock> guard(lock_);
-    return pool_.allocate(length);
-  }
-
-  /// As Pool::free.
-  PoolError free(Handle handle) noexcept {
-    detail::LockGuard<Lock> guard(lock_);
-    return pool_.free(handle);
-  }
-
-  /// As Pool::valid (a snapshot: another thread may free it right after).
-  bool valid(Handle handle) const noexcept {
-    detail::LockGuard<Lock> guard(lock_);
-    return pool_.valid(handle);
-  }
-
-  /// Calls f(std::span<std::byte>) with the block's bytes under the lock
-  /// and returns true, or returns false without calling f if the handle is
-  /// stale. Keep f short: it holds every other user of the pool back.
-  template <class F>
-  bool with(Handle handle, F&& f) {
-    detail::LockGuard<Lock> guard(lock_);
-    const std::span<std::byte> data = pool_.get_mut(handle);
-    if (data.data() == nullptr) return false;
-    std::forward<F>(f)(data);
-    return true;
-  }
-
-  std::size_t capacity() const noexcept {
-    detail::LockGuard<Lock> guard(lock_);
-    return pool_.capacity();
-  }
-  std::size_t available() const noexcept {
-    detail::LockGuard<Lock> guard(lock_);
-    return pool_.available();
-  }
-
- private:
-  Pool pool_;
-  mutable Lock lock_;
 };
 
 }  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

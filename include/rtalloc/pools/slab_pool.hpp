@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/bits.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
@@ -82,7 +83,7 @@ class SlabPool {
   using value_type = T;
 
   /// Bytes of one slot: T's size rounded up to its alignment.
-  static constexpr std::size_t slot_size = (sizeof(T) + alignof(T) - 1) / alignof(T) * alignof(T);
+  static constexpr std::size_t slot_size = detail::align_up(sizeof(T), alignof(T));
   /// Bytes of bookkeeping at the start of the block, besides 4 per slot.
   static constexpr std::size_t control_bytes = sizeof(Control);
   /// The largest number of slots the head word can index (two index values
@@ -100,8 +101,8 @@ class SlabPool {
     const auto start = reinterpret_cast<std::uintptr_t>(memory);
     if (memory == nullptr || bytes > std::numeric_limits<std::uintptr_t>::max() - start) return;
     const std::uintptr_t end = start + bytes;
-    const std::uintptr_t control = align_up(start, alignof(Control));
-    const std::uintptr_t links = align_up(control + sizeof(Control), alignof(Link));
+    const std::uintptr_t control = detail::align_up(start, alignof(Control));
+    const std::uintptr_t links = detail::align_up(control + sizeof(Control), alignof(Link));
     if (links > end) return;
     // capacity * (4 + slot_size) plus the alignment of the slot array must fit.
     const std::size_t room = end - links;
@@ -109,7 +110,7 @@ class SlabPool {
     if (capacity > max_capacity) capacity = max_capacity;
     std::uintptr_t slots = 0;
     while (capacity > 0) {
-      slots = align_up(links + capacity * sizeof(Link), alignof(T));
+      slots = detail::align_up(links + capacity * sizeof(Link), alignof(T));
       if (slots + capacity * slot_size <= end) break;
       --capacity;
     }
@@ -225,9 +226,6 @@ class SlabPool {
     }
   }
 
-  static constexpr std::uintptr_t align_up(std::uintptr_t value, std::size_t align) noexcept {
-    return (value + align - 1) & ~(std::uintptr_t{align} - 1);
-  }
   static constexpr HeadWord pack(std::uint32_t index, HeadWord tag) noexcept {
     return static_cast<HeadWord>((tag << index_bits) | (HeadWord{index} & index_mask));
   }
