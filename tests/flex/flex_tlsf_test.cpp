@@ -3,6 +3,7 @@
 // cannot grow, running out, giving memory back (release, trim, discard),
 // and a random sequence checked against a model.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -272,6 +273,30 @@ TEST_F(FlexTlsfTest, ABadPointerIsReportedOnceAndDoesNotGrowTheHeap) {
   EXPECT_EQ(heap.stats().growths, growths);
   heap.deallocate(keep);
   EXPECT_TRUE(healthy(heap));
+}
+
+// A pointer the heap never handed out, at the start of a page whose predecessor is not mapped:
+// reading the word before it, where a block's header would be, faults. Checked builds must see
+// that the pointer is foreign before they read anything there.
+TEST_F(FlexTlsfTest, AForeignPointerIsReportedBeforeItsHeaderIsRead) {
+  if (!rtalloc::checks_enabled) GTEST_SKIP() << "release builds do not detect foreign pointers";
+  const std::size_t page_bytes = rtalloc::OsPages::page_size();
+  void* pages =
+      mmap(nullptr, 2 * page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(pages, MAP_FAILED);
+  ASSERT_EQ(mprotect(pages, page_bytes, PROT_NONE), 0);
+  void* foreign = static_cast<std::byte*>(pages) + page_bytes;
+  Heap heap = make_heap(1 << 20, page, true);
+  void* keep = heap.allocate(100);
+  heap.deallocate(foreign);
+  EXPECT_TRUE(took_report(ErrorCode::invalid_pointer));
+  EXPECT_EQ(heap.usable_size(foreign), 0U);
+  EXPECT_TRUE(took_report(ErrorCode::invalid_pointer));
+  EXPECT_EQ(heap.reallocate(foreign, 10), nullptr);
+  EXPECT_TRUE(took_report(ErrorCode::invalid_pointer));
+  heap.deallocate(keep);
+  EXPECT_TRUE(healthy(heap));
+  munmap(pages, 2 * page_bytes);
 }
 
 TEST_F(FlexTlsfTest, GivesEveryRegionBackWhenDestroyed) {
