@@ -5,10 +5,10 @@
 #              emulated MPS2-AN386 board under QEMU (cmake --workflow --preset cortex-m4);
 #   code-size  the heap core's code size for Cortex-M4 -Os and wasm32 -Oz, with and without the
 #              statistics counters (scripts/code_size.sh);
-#   compact    the heap's unit, model and portable tests on the host with RTALLOC_COMPACT=1, the
-#              code-size variant that -Os selects on the target;
-#   nostats    the heap's unit, model and portable tests on the host with RTALLOC_STATS=0, the
-#              heap without statistics counters;
+#   compact    the heap's unit, model and portable tests, the growing heap's and the drop-in
+#              malloc's, on the host with RTALLOC_COMPACT=1, the code-size variant that -Os
+#              selects on the target;
+#   nostats    the same with RTALLOC_STATS=0, the heaps without statistics counters;
 #   m32        the whole host test suite as a 32-bit x86 program (cmake --workflow --preset m32).
 # Prints "N passed, N failed" (one per step) last; exits non-zero if any step failed.
 # Measured on 2 cores, after the packages are installed: m32 about 4.5 minutes, compact about 3.5,
@@ -53,10 +53,13 @@ host_heap_tests() {
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRTALLOC_CHECKS=OFF \
     -DRTALLOC_WERROR=ON "-DCMAKE_CXX_FLAGS=-D$definition" -DRTALLOC_BUILD_BENCH=OFF \
     -DRTALLOC_BUILD_EXAMPLES=OFF -DRTALLOC_BUILD_TOOLS=OFF &&
-    cmake --build "$dir" -j2 --target tlsf_test tlsf_random_model_test portable_models_test &&
+    cmake --build "$dir" -j2 --target tlsf_test tlsf_random_model_test portable_models_test \
+      flex_tlsf_test malloc_contract_test &&
     "$dir/tests/tlsf_test" --gtest_brief=1 &&
     "$dir/tests/tlsf_random_model_test" --gtest_brief=1 &&
-    "$dir/tests/portable_models_test" --gtest_brief=1
+    "$dir/tests/portable_models_test" --gtest_brief=1 &&
+    "$dir/tests/flex_tlsf_test" --gtest_brief=1 &&
+    "$dir/tests/malloc_contract_test" --gtest_brief=1
 }
 
 run_step() {

@@ -49,10 +49,6 @@ struct FlexTlsfStats {
 /// instead of adding a pool, so it stays one contiguous pool.
 template <pool_source Source, class Heap = Tlsf<>>
 class FlexTlsf {
-  static_assert(stats_enabled,
-                "FlexTlsf: needs the heap's statistics (RTALLOC_STATS=1): reallocate tells "
-                "exhaustion from a bad pointer by the failed-allocation count.");
-
  public:
   /// Discarding after a free is off.
   static constexpr std::size_t no_auto_discard = std::numeric_limits<std::size_t>::max();
@@ -94,11 +90,10 @@ class FlexTlsf {
   /// reported by the heap (once) and gives nullptr.
   void* reallocate(void* p, std::size_t size) noexcept {
     if (p == nullptr) return allocate(size);
-    const std::size_t failures = heap_.failed_allocations();
     if (void* moved = heap_.reallocate(p, size)) [[likely]]
       return moved;
     // Only an exhausted heap is worth growing; a bad pointer was reported.
-    if (heap_.failed_allocations() == failures) return nullptr;
+    if (!heap_.is_allocated(p)) return nullptr;
     if (!grow(Heap::pool_size_for(size, Heap::block_alignment(p)))) return nullptr;
     return heap_.reallocate(p, size);
   }
@@ -107,6 +102,12 @@ class FlexTlsf {
   /// a block of at least the threshold also discards the whole pages inside
   /// it: one call to the source's discard.
   void deallocate(void* p) noexcept {
+    if constexpr (checks_enabled) {  // never read the header of a pointer that is not a block
+      if (!heap_.is_allocated(p)) {
+        heap_.deallocate(p);  // reports it (nullptr is a no-op)
+        return;
+      }
+    }
     // nullptr reads as usable size 0 and is a no-op on either path.
     if (Heap::block_usable_size(p) < auto_discard_threshold_) [[likely]] {
       heap_.deallocate(p);

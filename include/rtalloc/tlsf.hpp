@@ -462,6 +462,16 @@ class Tlsf {
     return usable_size_of(block);
   }
 
+  /// True if `p` is a block the heap handed out and has not freed, as far
+  /// as this build can tell: release builds read the block's header and see
+  /// that it is not free (`p` must point into a pool); checked builds also
+  /// check alignment, ownership and the header's plausibility, as deallocate
+  /// does. Never reports. O(1) (checked builds: O(pools)).
+  bool is_allocated(const void* p) const noexcept {
+    detail::HeapCodeScope scope;
+    return p != nullptr && is_valid_used_block(block_of(const_cast<void*>(p)), nullptr);
+  }
+
   /// True if `p` points into one of the heap's pools. O(pools).
   bool owns(const void* p) const noexcept {
     detail::HeapCodeScope scope;
@@ -476,8 +486,8 @@ class Tlsf {
   }
 
   /// Allocations that returned nullptr since construction (stats() has it
-  /// too); a heap that grows compares it to tell exhaustion from bad input.
-  /// O(1). Always 0 when the heap keeps no statistics (RTALLOC_STATS=0).
+  /// too). O(1). Always 0 when the heap keeps no statistics
+  /// (RTALLOC_STATS=0).
   std::size_t failed_allocations() const noexcept {
 #if RTALLOC_STATS
     return failed_allocations_;
@@ -1056,18 +1066,21 @@ class Tlsf {
     return payload(block);
   }
 
-  // Validates a pointer passed to deallocate / reallocate / usable_size.
-  // Release builds check only that the block is not already free; checked
-  // builds also check alignment, ownership and the header's plausibility.
+  // Validates a pointer passed to deallocate / reallocate / usable_size,
+  // and reports a bad one as `operation` (nullptr: no report). Release
+  // builds check only that the block is not already free; checked builds
+  // also check alignment, ownership and the header's plausibility.
   bool is_valid_used_block(const Block* b, const char* operation) const noexcept {
     if constexpr (checks_enabled) {
       if (!is_plausible_used_block(b)) {
-        detail::report(ErrorCode::invalid_pointer, operation, this, payload(b));
+        if (operation != nullptr) {
+          detail::report(ErrorCode::invalid_pointer, operation, this, payload(b));
+        }
         return false;
       }
     }
     if (is_free(b)) [[unlikely]] {
-      detail::report(ErrorCode::double_free, operation, this, payload(b));
+      if (operation != nullptr) detail::report(ErrorCode::double_free, operation, this, payload(b));
       return false;
     }
     return true;
