@@ -95,7 +95,9 @@ measure_wasm wasm-nostats -DRTALLOC_STATS=0
 
 # --- The table: one row per function, named alike for both targets ------------------------------
 normalize() {
-  sed -E 's/rtalloc::config_[a-z0-9_]+::/rtalloc::/g; s/rtalloc::Tlsf<[^>]*>::Block/Block/g; s/rtalloc::Tlsf<[^>]*>:://g;
+  sed -E 's/rtalloc::config_[a-z0-9_]+::/rtalloc::/g; s/rtalloc::detail::TlsfBlock/Block/g;
+    s/rtalloc::detail::FreeLists<.*, rtalloc::detail::SizeClasses<[^>]*>, Block, [0-9]+u?l?>::/FreeLists::/g;
+    s/rtalloc::Tlsf<[^>]*>:://g;
     s/rtalloc::detail::SizeClasses<[^>]*>::/SizeClasses::/g; s/rtalloc::detail::/detail::/g;
     s/rtalloc::ErrorCode/ErrorCode/g; s/unsigned long/unsigned int/g; s/ \[clone [^]]*\]//g' "$1"
 }

@@ -104,6 +104,15 @@
   RTALLOC_CONFIG_NAME(RTALLOC_CONFIG_CHECKS_, RTALLOC_CONFIG_STATS_, RTALLOC_CONFIG_COMPACT_, \
                       RTALLOC_CONFIG_ASAN_, RTALLOC_CONFIG_VALGRIND_)
 
+// Internal, derived from the compiler's settings rather than chosen: the
+// allocate and free paths are each compiled as one function, their helpers
+// forced inline, except when optimizing for size.
+#if defined(__OPTIMIZE_SIZE__)
+#define RTALLOC_HOT_INLINE inline
+#else
+#define RTALLOC_HOT_INLINE [[gnu::always_inline]] inline
+#endif
+
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
 /// True in checked builds (RTALLOC_CHECKS=1).

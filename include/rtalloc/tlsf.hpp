@@ -5,8 +5,8 @@
 // Every operation is O(1): allocate, aligned allocate, reallocate (apart from
 // copying the contents when a block must move), deallocate, add_pool,
 // extend_pool and remove_pool run in a bounded number of steps, whatever the
-// number of blocks or pools. reset() is O(number of pools); stats(), walk(),
-// owns() and check() are diagnostics and say what they cost.
+// number of blocks or pools. reset() is O(pools + class count); stats(),
+// walk(), owns() and check() are diagnostics and say what they cost.
 //
 // The heap is not thread-safe: guard it with a lock if several threads use it.
 //
@@ -26,8 +26,16 @@
 // 16-byte boundary so that payloads are 16-byte aligned.
 //
 // Free blocks are kept in one doubly linked list per size class, found in
-// O(1) through a two-level bitmap. Neighbouring free blocks are always merged,
-// so a free block's physical neighbours are both used.
+// O(1) through a two-level bitmap (rtalloc/detail/free_lists.hpp).
+// Neighbouring free blocks are always merged, so a free block's physical
+// neighbours are both used. The diagnostics, walk() and check(), live in
+// rtalloc/detail/tlsf_inspector.hpp.
+//
+// Reading the code: the public operations come first; below them, the
+// private helpers in the order the operations call them: allocate, free,
+// resize in place, the aligned slow path, then the one place that picks the
+// fast or the compact form of each step (RTALLOC_COMPACT), the block layout,
+// the counters, validation and the pool list.
 #pragma once
 
 #include <bit>
@@ -38,52 +46,54 @@
 #include <type_traits>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/assert.hpp"
 #include "rtalloc/detail/bits.hpp"
+#include "rtalloc/detail/free_lists.hpp"
 #include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/detail/size_class.hpp"
+#include "rtalloc/detail/tlsf_inspector.hpp"
 #include "rtalloc/error.hpp"
-
-// The allocate and free paths are each compiled as one function: their
-// helpers are forced inline, except when optimizing for size.
-#if defined(__OPTIMIZE_SIZE__)
-#define RTALLOC_HOT_INLINE inline
-#else
-#define RTALLOC_HOT_INLINE [[gnu::always_inline]] inline
-#endif
+#include "rtalloc/stats.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
-/// Heap statistics. Byte counts are of whole blocks, headers included, so
-/// that capacity == used + free exactly. Without counters (RTALLOC_STATS=0)
-/// peak_used and failed_allocations are not known and are 0.
-struct TlsfStats {
-  std::size_t pool_count;          ///< pools added and not removed
-  std::size_t capacity;            ///< bytes in blocks over all pools
-  std::size_t used;                ///< bytes in used blocks
-  std::size_t free;                ///< capacity - used
-  std::size_t largest_free;        ///< usable bytes of the largest free block
-  std::size_t peak_used;           ///< highest `used` seen (since construction)
-  std::size_t used_blocks;         ///< live allocations
-  std::size_t free_blocks;         ///< free blocks
-  std::size_t failed_allocations;  ///< allocations that returned nullptr (since construction)
+namespace detail {
+
+/// The granule of every Tlsf on this target: block sizes are multiples of
+/// it and payloads aligned to it (16 bytes on 64-bit hosts).
+inline constexpr std::size_t tlsf_granularity = alignof(std::max_align_t) > 2 * sizeof(std::size_t)
+                                                    ? alignof(std::max_align_t)
+                                                    : 2 * sizeof(std::size_t);
+
+/// A TLSF block: its header, and while it is free its list links.
+struct TlsfBlock {
+  std::size_t header;     // size | flags
+  TlsfBlock* next_free;   // free blocks only
+  TlsfBlock** prev_next;  // free blocks only: the pointer that points at this block, either
+                          // the previous block's next_free or the list's head slot
 };
 
-/// One block, as walk() reports it.
-struct BlockInfo {
-  void* address;           ///< the pointer allocate() returned (or would return)
-  std::size_t size;        ///< usable bytes (usable_size() for a used block)
-  std::size_t block_size;  ///< bytes the block occupies, header included
-  bool used;
-};
+/// The size classes of Tlsf<FirstLevelCount, SecondLevelCount>.
+template <std::size_t FirstLevelCount, std::size_t SecondLevelCount>
+using TlsfClasses =
+    SizeClasses<static_cast<std::size_t>(std::countr_zero(tlsf_granularity)),
+                static_cast<std::size_t>(std::countr_zero(SecondLevelCount)), FirstLevelCount>;
+
+/// The free-list index of Tlsf<FirstLevelCount, SecondLevelCount>.
+template <class Heap, std::size_t FirstLevelCount, std::size_t SecondLevelCount>
+using TlsfFreeLists = FreeLists<Heap, TlsfClasses<FirstLevelCount, SecondLevelCount>, TlsfBlock,
+                                ~(tlsf_granularity - 1)>;
+
+}  // namespace detail
 
 /// The number of first-level classes a heap needs so that its largest block
 /// is at least `max_block` bytes, for `second_level_count` classes per level.
 constexpr std::size_t tlsf_first_levels(std::size_t max_block,
                                         std::size_t second_level_count) noexcept {
-  constexpr std::size_t granule =
-      alignof(std::max_align_t) > 2 * sizeof(void*) ? alignof(std::max_align_t) : 2 * sizeof(void*);
   std::size_t levels = 2;
-  while (((second_level_count << (levels - 1)) - 1) * granule < max_block) ++levels;
+  while (((second_level_count << (levels - 1)) - 1) * detail::tlsf_granularity < max_block) {
+    ++levels;
+  }
   return levels;
 }
 
@@ -110,7 +120,8 @@ RTALLOC_HEAP_CODE_BEGIN
 /// block.
 template <std::size_t FirstLevelCount = tlsf_default_first_levels,
           std::size_t SecondLevelCount = tlsf_default_second_levels>
-class Tlsf {
+class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCount>, FirstLevelCount,
+                                           SecondLevelCount> {
   static_assert(SecondLevelCount >= 1 && SecondLevelCount <= 64 &&
                     std::has_single_bit(SecondLevelCount),
                 "Tlsf: SecondLevelCount must be a power of two from 1 to 64.");
@@ -125,9 +136,7 @@ class Tlsf {
   /// Bytes of overhead per allocation: the one-word block header.
   static constexpr std::size_t header_size = sizeof(std::size_t);
   /// Block sizes are multiples of this; payloads are aligned to it.
-  static constexpr std::size_t granularity = alignof(std::max_align_t) > 2 * header_size
-                                                 ? alignof(std::max_align_t)
-                                                 : 2 * header_size;
+  static constexpr std::size_t granularity = detail::tlsf_granularity;
   /// Alignment of every pointer allocate(size) returns.
   static constexpr std::size_t alignment = alignof(std::max_align_t);
   /// Smallest block: a header, two free-list links and the self pointer.
@@ -137,9 +146,7 @@ class Tlsf {
   static constexpr std::size_t second_level_count = SecondLevelCount;
 
  private:
-  using Classes = detail::SizeClasses<static_cast<std::size_t>(std::countr_zero(granularity)),
-                                      static_cast<std::size_t>(std::countr_zero(SecondLevelCount)),
-                                      FirstLevelCount>;
+  using Classes = detail::TlsfClasses<FirstLevelCount, SecondLevelCount>;
 
   static_assert(Classes::max_block_size / 2 >= min_block_size,
                 "Tlsf: FirstLevelCount is too small for any block to fit.");
@@ -163,12 +170,7 @@ class Tlsf {
   static constexpr std::size_t size_mask = ~(granularity - 1);
   static_assert(granularity >= 8, "Tlsf: three header flags need a granule of 8 bytes or more.");
 
-  struct Block {
-    std::size_t header;  // size | flags
-    Block* next_free;    // free blocks only
-    Block** prev_next;   // free blocks only: the pointer that points at this block, either
-                         // the previous block's next_free or the list's head slot
-  };
+  using Block = detail::TlsfBlock;
 
   // Each pool starts with this descriptor; pools form a doubly linked list.
   struct Pool {
@@ -353,9 +355,7 @@ class Tlsf {
         if (b.used) detail::mark_freed(b.address, b.size);
       });
     }
-    fl_bitmap_ = 0;
-    for (auto& bitmap : sl_bitmaps_) bitmap = 0;
-    for (auto& head : heads_) head = nullptr;
+    clear_lists();
     count_all_blocks_free();
     for (Pool* pool = pools_; pool != nullptr; pool = pool->next) {
       Block* first = first_block(pool);
@@ -379,7 +379,7 @@ class Tlsf {
     Block* block = find_free_block(needed, index);
     if (block == nullptr) [[unlikely]]
       return allocation_failed();
-    block = use_listed_block(block, index, needed);
+    block = take_listed_block(block, index, needed);
     detail::mark_allocated(payload(block), usable_size_of(block));
     return payload(block);
   }
@@ -469,7 +469,12 @@ class Tlsf {
   /// does. Never reports. O(1) (checked builds: O(pools)).
   bool is_allocated(const void* p) const noexcept {
     detail::HeapCodeScope scope;
-    return p != nullptr && is_valid_used_block(block_of(const_cast<void*>(p)), nullptr);
+    if (p == nullptr) return false;
+    const Block* block = block_of(const_cast<void*>(p));
+    if constexpr (checks_enabled) {
+      if (!is_plausible_used_block(block)) return false;
+    }
+    return !is_free(block);
   }
 
   /// True if `p` points into one of the heap's pools. O(pools).
@@ -524,11 +529,9 @@ class Tlsf {
     });
     s.free = s.capacity - s.used;
 #endif
-    if (fl_bitmap_ != 0) {
-      const std::size_t first = detail::highest_bit(fl_bitmap_);
-      const std::size_t index = (first << sl_shift) + detail::highest_bit(sl_bitmaps_[first]);
+    if (const std::size_t index = highest_listed_class(); index != Lists::class_count) {
       std::size_t largest = 0;
-      for (const Block* b = heads_[index]; b != nullptr; b = b->next_free) {
+      for (const Block* b = list_head(index); b != nullptr; b = b->next_free) {
         if (block_size(b) > largest) largest = block_size(b);
       }
       s.largest_free = largest - header_size;
@@ -543,7 +546,7 @@ class Tlsf {
   void walk(Visitor&& visitor) const {
     detail::HeapCodeScope scope;
     for (const Pool* pool = pools_; pool != nullptr; pool = pool->next) {
-      if (!walk_blocks(pool, visitor)) return;
+      if (!Inspector::walk_pool(pool, visitor)) return;
     }
   }
 
@@ -552,16 +555,17 @@ class Tlsf {
   template <class Visitor>
   static void walk_pool(const void* pool_memory, Visitor&& visitor) {
     detail::HeapCodeScope scope;
-    walk_blocks(pool_at(pool_memory), visitor);
+    Inspector::walk_pool(pool_at(pool_memory), visitor);
   }
 
-  /// The invariants of one pool's blocks (2 to 6 in docs/tlsf.md), without
-  /// the heap's lists and counters; reports the first broken one as
-  /// heap_corrupted and returns false. O(blocks in the pool).
+  /// The invariants of one pool's blocks (they tile the pool, their flags
+  /// agree, free blocks are merged and point at themselves, alignment words
+  /// are sound), without the heap's lists and counters; reports the first
+  /// broken one as heap_corrupted and returns false. O(blocks in the pool).
   static bool check_pool(const void* pool_memory) noexcept {
     detail::HeapCodeScope scope;
-    BlockTally tally;
-    return check_pool_blocks(pool_at(pool_memory), tally, nullptr);
+    typename Inspector::BlockTally tally;
+    return Inspector::check_pool(pool_at(pool_memory), tally, nullptr);
   }
 
   /// usable_size(p) read from the block's header alone, with no heap and no
@@ -590,12 +594,359 @@ class Tlsf {
   /// the pools, so it is safe to call on a heap whose blocks are damaged.
   bool check() const noexcept {
     detail::HeapCodeScope scope;
-    std::size_t free_blocks = 0;
-    return check_pools(free_blocks) && check_free_lists(free_blocks);
+    return Inspector::check(*this);
   }
 
  private:
-  // ---- Layout helpers -----------------------------------------------------
+  using Lists = detail::TlsfFreeLists<Tlsf, FirstLevelCount, SecondLevelCount>;
+  friend Lists;
+  friend struct detail::TlsfInspector<Tlsf>;
+  using Inspector = detail::TlsfInspector<Tlsf>;
+  // The free lists' operations (rtalloc/detail/free_lists.hpp).
+  using Lists::clear_lists;
+  using Lists::find_free_block;
+  using Lists::highest_listed_class;
+  using Lists::insert_free_block;
+  using Lists::list_head;
+  using Lists::pop_list_head;
+  using Lists::replace_free_block;
+  using Lists::unlink_free_block;
+  static constexpr bool compact = compact_enabled;  // RTALLOC_COMPACT (rtalloc/config.hpp)
+
+  // ==== Allocate ===========================================================
+  // allocate(size): block_size_for -> lists_.find (the class's head, else the
+  // bitmaps) -> take_listed_block -> split_listed_block or use it whole ->
+  // mark_used. Failure: allocation_failed. The aligned form is a slow path
+  // (allocate_aligned, below).
+
+  // Block size serving a request of `size` bytes (size <= max_allocation).
+  static constexpr std::size_t block_size_for(std::size_t size) noexcept {
+    const std::size_t rounded = (size + header_size + granularity - 1) & size_mask;
+    return rounded < min_block_size ? min_block_size : rounded;
+  }
+
+  // Fast form of take_listed_block: turns the free block `b`, head of class
+  // `index`, into a used block of `size` bytes. A remainder large enough
+  // for a block stays free and takes b's place on its list when it is still
+  // in b's class.
+  RTALLOC_HOT_INLINE Block* take_listed_block_fast(Block* b, std::size_t index,
+                                                   std::size_t size) noexcept {
+    const std::size_t available = block_size(b);
+    RTALLOC_ASSERT(is_free(b), "allocating a block that is not free", this, b);
+    RTALLOC_ASSERT(available >= size, "a listed block is smaller than its class", this, b);
+    const std::size_t rest = available - size;
+    if (rest >= min_block_size) {
+      // [ ------- b ------- ] => [ b: used ][ remainder: free ]
+      Block* remainder = block_at(b, size);
+      write_free_block(remainder, rest);  // the next block's PREV_FREE stays set
+      const std::size_t rest_index = Classes::index_of(rest);
+      if (rest_index == index) {
+        replace_free_block(b, remainder);
+      } else {
+        pop_list_head(index, b);
+        insert_free_block(remainder, rest_index);
+      }
+      return mark_used(b, size, 0);
+    }
+    // Too little left for a block: b is used whole.
+    pop_list_head(index, b);
+    block_at(b, available)->header &= ~prev_free_flag;
+    count_free_block_removed();
+    return mark_used(b, available, 0);
+  }
+
+  // Marks `b` used with `size` bytes and counts it.
+  RTALLOC_HOT_INLINE Block* mark_used(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+    b->header = size | prev_flag;
+    count_block_used(size);
+    count_peak();
+    return b;
+  }
+
+  // Fast form of take_unlisted_block: as take_listed_block, for a free block
+  // already off the lists whose PREV_FREE flag is `prev_flag`.
+  Block* take_unlisted_block_fast(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+    const std::size_t available = block_size(b);
+    const std::size_t rest = available - size;
+    if (rest >= min_block_size) {
+      make_free_block(block_at(b, size), rest);
+      return mark_used(b, size, prev_flag);
+    }
+    block_at(b, available)->header &= ~prev_free_flag;
+    count_free_block_removed();
+    return mark_used(b, available, prev_flag);
+  }
+
+  // ==== Free ===============================================================
+  // deallocate(p): is_valid_used_block -> free_block, which merges the block
+  // with whichever neighbours are free (at most two merges; a free block's
+  // neighbours are always used, so no merge cascades) and lists the result.
+  //
+  //   previous  next   result
+  //   used      used   [ this ]                 => [ this: free ]
+  //   used      free   [ this ][ next ]         => [ ---- this ---- ]
+  //   free      used   [ prev ][ this ]         => [ ---- prev ---- ]
+  //   free      free   [ prev ][ this ][ next ] => [ ------ prev ------ ]
+  //
+  // A merged block that stays in the class of the free neighbour it absorbs
+  // takes that neighbour's place on its list, with no bitmap change.
+
+  // Fast form of free_block.
+  RTALLOC_HOT_INLINE void free_block_fast(Block* b) noexcept {
+    const std::size_t header = b->header;
+    std::size_t size = header & size_mask;
+    count_block_freed(size);
+    Block* next = block_at(b, size);
+    const std::size_t next_header = next->header;
+    if (header & prev_free_flag) {
+      Block* prev = previous_block(b);
+      RTALLOC_ASSERT(is_free(prev) && block_at(prev, block_size(prev)) == b,
+                     "merging with a previous block that is not free or does not end here", this,
+                     b);
+      b->header = header | free_flag;  // a second free of `b` is still seen as one
+      if (next_header & free_flag) {
+        // [ prev ][ this ][ next ] => [ ------ prev ------ ]
+        unlink_free_block(next);
+        size += next_header & size_mask;
+        count_free_block_removed();
+      }
+      // [ prev ][ this ] => [ ---- prev ---- ]
+      const std::size_t prev_size = block_size(prev);
+      const std::size_t merged = prev_size + size;
+      write_free_block(prev, merged);
+      block_at(prev, merged)->header |= prev_free_flag;
+      const auto mapping = Classes::map(merged);
+      if (!mapping.holds(prev_size)) {
+        unlink_free_block(prev);
+        insert_free_block(prev, mapping.index);
+      }
+    } else if (next_header & free_flag) {
+      // [ this ][ next ] => [ ---- this ---- ]
+      RTALLOC_ASSERT(self_pointer(next, next_header & size_mask) == next,
+                     "merging with a free block whose self pointer disagrees", this, next);
+      const std::size_t next_size = next_header & size_mask;
+      const std::size_t merged = size + next_size;
+      write_free_block(b, merged);
+      const auto mapping = Classes::map(merged);
+      if (mapping.holds(next_size)) {
+        replace_free_block(next, b);
+      } else {
+        unlink_free_block(next);
+        insert_free_block(b, mapping.index);
+      }
+    } else {
+      // [ this ] => [ this: free ]
+      RTALLOC_ASSERT((next_header & prev_free_flag) == 0,
+                     "the block after a used block says its predecessor is free", this, next);
+      write_free_block(b, size);
+      next->header = next_header | prev_free_flag;
+      insert_free_block(b, Classes::index_of(size));
+      count_free_block_added();
+    }
+  }
+
+  // ==== Resize in place (reallocate) =======================================
+  // reallocate(p, size): is_valid_used_block -> resize_in_place (shrink_block,
+  // or grow into a free successor) -> else allocate, copy, free_block.
+
+  // Fast form of resize_in_place: resizes used block `b` to `size` bytes
+  // without moving it, if the block or its free successor is large enough.
+  // Returns false if it cannot.
+  bool resize_in_place_fast(Block* b, std::size_t size) noexcept {
+    const std::size_t current = block_size(b);
+    if (size <= current) {
+      shrink_block(b, size);
+      return true;
+    }
+    Block* next = block_at(b, current);
+    if (!is_free(next) || current + block_size(next) < size) return false;
+    // [ b ][ next: free ] => [ b: grown ][ rest of next: free ]
+    const std::size_t combined = current + block_size(next);
+    unlink_free_block(next);
+    if (combined - size >= min_block_size) {
+      // The rest of `next` stays free (the block after it keeps PREV_FREE).
+      set_used_size(b, size);
+      make_free_block(block_at(b, size), combined - size);
+    } else {
+      size = combined;
+      set_used_size(b, size);
+      block_at(b, size)->header &= ~prev_free_flag;
+      count_free_block_removed();
+    }
+    count_used_grown(size - current);
+    count_peak();
+    return true;
+  }
+
+  // Gives the tail of used block `b` beyond `size` bytes back to the free
+  // lists, merging it with a free successor:
+  //   [ b ][ next: used ] => [ b ][ tail: free ][ next ]  (if the tail is a block)
+  //   [ b ][ next: free ] => [ b ][ -- tail + next: free -- ]
+  void shrink_block(Block* b, std::size_t size) noexcept {
+    const std::size_t current = block_size(b);
+    RTALLOC_ASSERT(size <= current, "shrinking a block to more than its size", this, b);
+    if (size == current) return;
+    Block* next = block_at(b, current);
+    std::size_t rest = current - size;
+    if (is_free(next)) {
+      unlink_free_block(next);
+      rest += block_size(next);
+    } else if (rest < min_block_size) {
+      return;
+    } else {
+      next->header |= prev_free_flag;
+      count_free_block_added();
+    }
+    set_used_size(b, size);
+    make_free_block(block_at(b, size), rest);
+    count_used_shrunk(current - size);
+  }
+
+  // Sets used block b's size, keeping its flags and, for an aligned block,
+  // its alignment word (moved to the new end). Call it before anything is
+  // written over b's old last word.
+  static void set_used_size(Block* b, std::size_t size) noexcept {
+    const std::size_t flags = b->header & ~size_mask;
+    if (flags & aligned_flag) {
+      const std::size_t align = alignment_word(b);
+      b->header = size | flags;
+      alignment_word(b) = align;
+    } else {
+      b->header = size | flags;
+    }
+  }
+
+  // ==== Aligned allocation (slow path) =====================================
+
+  // allocate(size, align) for align > granularity: search for a block large
+  // enough to hold the request at any alignment, then give the free space in
+  // front of the aligned payload back as a block of its own:
+  //   [ ------- found ------- ] => [ gap: free ][ block: used ][ rest: free ]
+  [[gnu::noinline]] void* allocate_aligned(std::size_t size, std::size_t align) noexcept {
+    if (size > max_allocation || align > max_block_size) return allocation_failed();
+    const std::size_t needed = block_size_for(size + header_size);
+    // The gap in front of the payload is 0 or at least min_block_size (it
+    // must form a free block), so at most min_block_size + align - granularity.
+    const std::size_t search = needed + min_block_size + align - granularity;
+    if (search > Classes::last_class_start) return allocation_failed();
+    std::size_t index;
+    Block* block = find_free_block(search, index);
+    if (block == nullptr) return allocation_failed();
+    pop_head(index, block);
+    const auto address = reinterpret_cast<std::uintptr_t>(payload(block));
+    std::size_t gap = detail::align_up(address, align) - address;
+    std::size_t prev_flag = 0;
+    if (gap != 0) {
+      if (gap < min_block_size) gap += align;
+      const std::size_t available = block_size(block);
+      make_free_block(block, gap);
+      count_free_block_added();
+      block = block_at(block, gap);
+      block->header = available - gap;
+      prev_flag = prev_free_flag;
+    }
+    take_unlisted_block(block, needed, prev_flag);
+    block->header |= aligned_flag;
+    alignment_word(block) = align;
+    detail::mark_allocated(payload(block), usable_size_of(block));
+    return payload(block);
+  }
+
+  // ==== Fast or compact: the one place that picks ===========================
+  // Each step below has a fast form (above), which keeps a block's place on
+  // its list where it can, and a compact form (here), which takes the plain
+  // unlink-split-insert route: less code, the same bounds, contracts and
+  // invariants; a free block may sit at another place on its list.
+  // RTALLOC_COMPACT chooses, and these five functions are the only ones that
+  // look at it.
+
+  RTALLOC_HOT_INLINE Block* take_listed_block(Block* b, std::size_t index,
+                                              std::size_t size) noexcept {
+    if constexpr (compact) {
+      pop_head(index, b);
+      return take_unlisted_block(b, size, 0);
+    } else {
+      return take_listed_block_fast(b, index, size);
+    }
+  }
+
+  Block* take_unlisted_block(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+    if constexpr (compact) {  // take all of b, then give back the tail as a shrink does
+      const std::size_t available = block_size(b);
+      b->header = available | prev_flag;
+      count_block_used(available);
+      block_at(b, available)->header &= ~prev_free_flag;
+      count_free_block_removed();
+      shrink_block(b, size);
+      count_peak();
+      return b;
+    } else {
+      return take_unlisted_block_fast(b, size, prev_flag);
+    }
+  }
+
+  RTALLOC_HOT_INLINE void pop_head(std::size_t index, Block* b) noexcept {
+    if constexpr (compact) {
+      unlink_free_block(b);  // the general unlink, shared with the other paths
+    } else {
+      pop_list_head(index, b);
+    }
+  }
+
+  RTALLOC_HOT_INLINE void free_block(Block* b) noexcept {
+    if constexpr (compact) {
+      free_block_compact(b);
+    } else {
+      free_block_fast(b);
+    }
+  }
+
+  bool resize_in_place(Block* b, std::size_t size) noexcept {
+    if constexpr (compact) {  // to grow, take all of the free successor, then give back the rest
+      const std::size_t current = block_size(b);
+      if (size > current) {
+        Block* next = block_at(b, current);
+        if (!is_free(next) || current + block_size(next) < size) return false;
+        const std::size_t combined = current + block_size(next);
+        unlink_free_block(next);
+        count_free_block_removed();
+        set_used_size(b, combined);
+        block_at(b, combined)->header &= ~prev_free_flag;
+        count_used_grown(combined - current);
+      }
+      shrink_block(b, size);
+      count_peak();
+      return true;
+    } else {
+      return resize_in_place_fast(b, size);
+    }
+  }
+
+  // Compact form of free_block: unlink the free neighbours, list the merged
+  // block.
+  void free_block_compact(Block* b) noexcept {
+    const std::size_t header = b->header;
+    std::size_t size = header & size_mask;
+    count_block_freed(size);
+    b->header = header | free_flag;  // a second free of `b` is still seen as one
+    if (Block* next = block_at(b, size); is_free(next)) {  // [ this ][ next ]
+      unlink_free_block(next);
+      size += block_size(next);
+      count_free_block_removed();
+    }
+    if (header & prev_free_flag) {  // [ prev ][ this ... ]
+      b = previous_block(b);
+      RTALLOC_ASSERT(is_free(b), "merging with a previous block that is not free", this, b);
+      unlink_free_block(b);
+      size += block_size(b);
+      count_free_block_removed();
+    }
+    make_free_block(b, size);
+    block_at(b, size)->header |= prev_free_flag;
+    count_free_block_added();
+  }
+
+  // ==== Block layout ========================================================
 
   static std::size_t block_size(const Block* b) noexcept { return b->header & size_mask; }
   static bool is_free(const Block* b) noexcept { return (b->header & free_flag) != 0; }
@@ -633,10 +984,16 @@ class Tlsf {
     return block_size(b) - header_size - ((b->header & aligned_flag) ? header_size : 0);
   }
 
-  // Block size serving a request of `size` bytes (size <= max_allocation).
-  static constexpr std::size_t block_size_for(std::size_t size) noexcept {
-    const std::size_t rounded = (size + header_size + granularity - 1) & size_mask;
-    return rounded < min_block_size ? min_block_size : rounded;
+  // Writes a free block's header and self pointer (not its list links).
+  static void write_free_block(Block* b, std::size_t size) noexcept {
+    b->header = size | free_flag;
+    self_pointer(b, size) = b;
+  }
+
+  // Writes a free block and puts it on its list.
+  void make_free_block(Block* b, std::size_t size) noexcept {
+    write_free_block(b, size);
+    insert_free_block(b, Classes::index_of(size));
   }
 
   static Pool* pool_at(const void* memory) noexcept {
@@ -657,335 +1014,7 @@ class Tlsf {
     sentinel->header = flags;
   }
 
-  // Writes a free block's header and self pointer (not its list links).
-  static void write_free_block(Block* b, std::size_t size) noexcept {
-    b->header = size | free_flag;
-    self_pointer(b, size) = b;
-  }
-
-  // ---- Free lists and bitmaps ---------------------------------------------
-
-  static constexpr std::size_t sl_shift = std::countr_zero(SecondLevelCount);
-  static constexpr bool compact = compact_enabled;  // RTALLOC_COMPACT (rtalloc/config.hpp)
-  using FirstBitmap = std::conditional_t<(FirstLevelCount < 32), std::uint32_t, std::uint64_t>;
-  using SecondBitmap = std::conditional_t<(SecondLevelCount <= 32), std::uint32_t, std::uint64_t>;
-
-  // The class whose head slot `link` is, or class_count or more if it is a
-  // block's next_free field.
-  std::size_t head_slot_index(Block* const* link) const noexcept {
-    return (reinterpret_cast<std::uintptr_t>(link) - reinterpret_cast<std::uintptr_t>(heads_)) /
-           sizeof(Block*);
-  }
-
-  RTALLOC_HOT_INLINE void mark_class_empty(std::size_t index) noexcept {
-    const std::size_t first = index >> sl_shift;
-    sl_bitmaps_[first] &= ~(SecondBitmap{1} << (index & (SecondLevelCount - 1)));
-    if (sl_bitmaps_[first] == 0) fl_bitmap_ &= ~(FirstBitmap{1} << first);
-  }
-
-  RTALLOC_HOT_INLINE void insert_free_block(Block* b, std::size_t index) noexcept {
-    Block* head = heads_[index];
-    b->next_free = head;
-    b->prev_next = &heads_[index];
-    heads_[index] = b;
-    if (head != nullptr) {
-      head->prev_next = &b->next_free;
-    } else {
-      sl_bitmaps_[index >> sl_shift] |= SecondBitmap{1} << (index & (SecondLevelCount - 1));
-      fl_bitmap_ |= FirstBitmap{1} << (index >> sl_shift);
-    }
-  }
-  void insert_free_block(Block* b) noexcept {
-    insert_free_block(b, Classes::index_of(block_size(b)));
-  }
-
-  RTALLOC_HOT_INLINE void unlink_free_block(Block* b) noexcept {
-    Block* next = b->next_free;
-    Block** prev_next = b->prev_next;
-    *prev_next = next;
-    if (next != nullptr) {
-      next->prev_next = prev_next;
-    } else if (const std::size_t index = head_slot_index(prev_next); index < Classes::class_count) {
-      mark_class_empty(index);
-    }
-  }
-
-  // Puts `replacement` where `b` is on its list: for a block that takes over
-  // b's memory and stays in b's class. No bitmap changes.
-  RTALLOC_HOT_INLINE static void replace_free_block(Block* b, Block* replacement) noexcept {
-    Block* next = b->next_free;
-    Block** prev_next = b->prev_next;
-    replacement->next_free = next;
-    replacement->prev_next = prev_next;
-    *prev_next = replacement;
-    if (next != nullptr) next->prev_next = &replacement->next_free;
-  }
-
-  // Writes a free block and puts it on its list.
-  void make_free_block(Block* b, std::size_t size) noexcept {
-    write_free_block(b, size);
-    insert_free_block(b);
-  }
-
-  // Finds a free block of at least `size` bytes (size <= last_class_start)
-  // and its class, leaving it on its list; nullptr if there is none. The
-  // head of the request's own class is tried first: it often fits, and a
-  // block just freed is found again at the same place. Otherwise the search
-  // starts one class up, where every block fits.
-  RTALLOC_HOT_INLINE Block* find_free_block(std::size_t size, std::size_t& index) const noexcept {
-    const auto mapping = Classes::map(size);
-    index = mapping.index;
-    Block* head = heads_[index];
-    if (head != nullptr && block_size(head) >= size) return head;
-    index = Classes::index_at_least(mapping, size);
-    std::size_t first = index >> sl_shift;
-    SecondBitmap second =
-        sl_bitmaps_[first] & (~SecondBitmap{0} << (index & (SecondLevelCount - 1)));
-    if (second == 0) {
-      const FirstBitmap firsts = fl_bitmap_ & (~FirstBitmap{0} << (first + 1));
-      if (firsts == 0) return nullptr;
-      first = detail::lowest_bit(firsts);
-      second = sl_bitmaps_[first];
-    }
-    index = (first << sl_shift) + detail::lowest_bit(second);
-    Block* found = heads_[index];
-    if (found == nullptr) __builtin_unreachable();  // a class's bit is set only if it has blocks
-    return found;
-  }
-
-  // Removes the free block `b` (head of class `index`) from its list.
-  RTALLOC_HOT_INLINE void pop_head(std::size_t index, Block* b) noexcept {
-    if constexpr (compact) {
-      unlink_free_block(b);  // the general unlink, shared with the other paths
-      return;
-    }
-    Block* next = b->next_free;
-    heads_[index] = next;
-    if (next != nullptr) {
-      next->prev_next = &heads_[index];
-    } else {
-      mark_class_empty(index);
-    }
-  }
-
-  // ---- Splitting and merging ----------------------------------------------
-
-  // Marks `b` used with `size` bytes and counts it.
-  RTALLOC_HOT_INLINE Block* mark_used(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
-    b->header = size | prev_flag;
-    count_block_used(size);
-    count_peak();
-    return b;
-  }
-
-  // Turns the free block `b`, head of class `index`, into a used block of
-  // `size` bytes; a remainder large enough for a block stays free, taking
-  // b's place on its list when it is still in b's class.
-  RTALLOC_HOT_INLINE Block* use_listed_block(Block* b, std::size_t index,
-                                             std::size_t size) noexcept {
-    if constexpr (compact) {
-      pop_head(index, b);
-      return use_unlisted_block(b, size, 0);
-    }
-    const std::size_t available = block_size(b);
-    const std::size_t rest = available - size;
-    if (rest >= min_block_size) {
-      Block* remainder = block_at(b, size);
-      write_free_block(remainder, rest);  // the next block's PREV_FREE stays set
-      const std::size_t rest_index = Classes::index_of(rest);
-      if (rest_index == index) {
-        replace_free_block(b, remainder);
-      } else {
-        pop_head(index, b);
-        insert_free_block(remainder, rest_index);
-      }
-      return mark_used(b, size, 0);
-    }
-    pop_head(index, b);
-    block_at(b, available)->header &= ~prev_free_flag;
-    count_free_block_removed();
-    return mark_used(b, available, 0);
-  }
-
-  // As use_listed_block, for a free block already off the lists whose
-  // PREV_FREE flag is `prev_flag`.
-  Block* use_unlisted_block(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
-    if constexpr (compact) {  // take all of b, then give back the tail as a shrink does
-      const std::size_t available = block_size(b);
-      b->header = available | prev_flag;
-      count_block_used(available);
-      block_at(b, available)->header &= ~prev_free_flag;
-      count_free_block_removed();
-      shrink_block(b, size);
-      count_peak();
-      return b;
-    }
-    const std::size_t available = block_size(b);
-    const std::size_t rest = available - size;
-    if (rest >= min_block_size) {
-      make_free_block(block_at(b, size), rest);
-      return mark_used(b, size, prev_flag);
-    }
-    block_at(b, available)->header &= ~prev_free_flag;
-    count_free_block_removed();
-    return mark_used(b, available, prev_flag);
-  }
-
-  // Frees the used block `b`, merging it with free neighbours. A merged
-  // block that stays in the class of the neighbour it absorbs keeps that
-  // neighbour's place on its list.
-  RTALLOC_HOT_INLINE void free_block(Block* b) noexcept {
-    if constexpr (compact) {
-      free_block_compact(b);
-      return;
-    }
-    const std::size_t header = b->header;
-    std::size_t size = header & size_mask;
-    count_block_freed(size);
-    Block* next = block_at(b, size);
-    const std::size_t next_header = next->header;
-    if (header & prev_free_flag) {
-      Block* prev = previous_block(b);
-      b->header = header | free_flag;  // a second free of `b` is still seen as one
-      if (next_header & free_flag) {
-        unlink_free_block(next);
-        size += next_header & size_mask;
-        count_free_block_removed();
-      }
-      const std::size_t prev_size = block_size(prev);
-      const std::size_t merged = prev_size + size;
-      write_free_block(prev, merged);
-      block_at(prev, merged)->header |= prev_free_flag;
-      const auto mapping = Classes::map(merged);
-      if (!mapping.holds(prev_size)) {
-        unlink_free_block(prev);
-        insert_free_block(prev, mapping.index);
-      }
-    } else if (next_header & free_flag) {
-      const std::size_t next_size = next_header & size_mask;
-      const std::size_t merged = size + next_size;
-      write_free_block(b, merged);
-      const auto mapping = Classes::map(merged);
-      if (mapping.holds(next_size)) {
-        replace_free_block(next, b);
-      } else {
-        unlink_free_block(next);
-        insert_free_block(b, mapping.index);
-      }
-    } else {
-      write_free_block(b, size);
-      next->header = next_header | prev_free_flag;
-      insert_free_block(b, Classes::index_of(size));
-      count_free_block_added();
-    }
-  }
-
-  // free_block for RTALLOC_COMPACT: unlink the free neighbours, insert the
-  // merged block.
-  void free_block_compact(Block* b) noexcept {
-    const std::size_t header = b->header;
-    std::size_t size = header & size_mask;
-    count_block_freed(size);
-    b->header = header | free_flag;  // a second free of `b` is still seen as one
-    if (Block* next = block_at(b, size); is_free(next)) {
-      unlink_free_block(next);
-      size += block_size(next);
-      count_free_block_removed();
-    }
-    if (header & prev_free_flag) {
-      b = previous_block(b);
-      unlink_free_block(b);
-      size += block_size(b);
-      count_free_block_removed();
-    }
-    make_free_block(b, size);
-    block_at(b, size)->header |= prev_free_flag;
-    count_free_block_added();
-  }
-
-  // Sets used block b's size, keeping its flags and, for an aligned block,
-  // its alignment word (moved to the new end). Call it before anything is
-  // written over b's old last word.
-  static void set_used_size(Block* b, std::size_t size) noexcept {
-    const std::size_t flags = b->header & ~size_mask;
-    if (flags & aligned_flag) {
-      const std::size_t align = alignment_word(b);
-      b->header = size | flags;
-      alignment_word(b) = align;
-    } else {
-      b->header = size | flags;
-    }
-  }
-
-  // Gives the tail of used block `b` beyond `size` bytes back to the free
-  // lists, merging it with a free successor.
-  void shrink_block(Block* b, std::size_t size) noexcept {
-    const std::size_t current = block_size(b);
-    if (size == current) return;
-    Block* next = block_at(b, current);
-    std::size_t rest = current - size;
-    if (is_free(next)) {
-      unlink_free_block(next);
-      rest += block_size(next);
-    } else if (rest < min_block_size) {
-      return;
-    } else {
-      next->header |= prev_free_flag;
-      count_free_block_added();
-    }
-    set_used_size(b, size);
-    make_free_block(block_at(b, size), rest);
-    count_used_shrunk(current - size);
-  }
-
-  // Resizes used block `b` to `size` bytes without moving it, if the block or
-  // its free successor is large enough. Returns false if it cannot.
-  bool resize_in_place(Block* b, std::size_t size) noexcept {
-    if constexpr (compact) return resize_in_place_compact(b, size);
-    const std::size_t current = block_size(b);
-    if (size <= current) {
-      shrink_block(b, size);
-      return true;
-    }
-    Block* next = block_at(b, current);
-    if (!is_free(next) || current + block_size(next) < size) return false;
-    const std::size_t combined = current + block_size(next);
-    unlink_free_block(next);
-    if (combined - size >= min_block_size) {
-      // The rest of `next` stays free (the block after it keeps PREV_FREE).
-      set_used_size(b, size);
-      make_free_block(block_at(b, size), combined - size);
-    } else {
-      size = combined;
-      set_used_size(b, size);
-      block_at(b, size)->header &= ~prev_free_flag;
-      count_free_block_removed();
-    }
-    count_used_grown(size - current);
-    count_peak();
-    return true;
-  }
-
-  // resize_in_place for RTALLOC_COMPACT: to grow, take all of the free
-  // successor, then give back what is not needed as a shrink does.
-  bool resize_in_place_compact(Block* b, std::size_t size) noexcept {
-    const std::size_t current = block_size(b);
-    if (size > current) {
-      Block* next = block_at(b, current);
-      if (!is_free(next) || current + block_size(next) < size) return false;
-      const std::size_t combined = current + block_size(next);
-      unlink_free_block(next);
-      count_free_block_removed();
-      set_used_size(b, combined);
-      block_at(b, combined)->header &= ~prev_free_flag;
-      count_used_grown(combined - current);
-    }
-    shrink_block(b, size);
-    count_peak();
-    return true;
-  }
-
-  // ---- Statistics counters --------------------------------------------------
+  // ==== Statistics counters ===============================================
 
   // One helper per update of the counters that stats() reports in O(1); with
   // RTALLOC_STATS=0 the heap has no counters and each compiles to nothing.
@@ -1031,56 +1060,22 @@ class Tlsf {
   static void* allocation_failed() noexcept { return nullptr; }  // inline: smaller than a call
 #endif
 
-  // ---- Slow paths -----------------------------------------------------------
-
-  // allocate(size, align) for align > alignment: search for a block large
-  // enough to hold the request at any alignment, then give the free space in
-  // front of the aligned payload back as a block of its own.
-  [[gnu::noinline]] void* allocate_aligned(std::size_t size, std::size_t align) noexcept {
-    if (size > max_allocation || align > max_block_size) return allocation_failed();
-    const std::size_t needed = block_size_for(size + header_size);
-    // The gap in front of the payload is 0 or at least min_block_size (it
-    // must form a free block), so at most min_block_size + align - granularity.
-    const std::size_t search = needed + min_block_size + align - granularity;
-    if (search > Classes::last_class_start) return allocation_failed();
-    std::size_t index;
-    Block* block = find_free_block(search, index);
-    if (block == nullptr) return allocation_failed();
-    pop_head(index, block);
-    const auto address = reinterpret_cast<std::uintptr_t>(payload(block));
-    std::size_t gap = detail::align_up(address, align) - address;
-    std::size_t prev_flag = 0;
-    if (gap != 0) {
-      if (gap < min_block_size) gap += align;
-      const std::size_t available = block_size(block);
-      make_free_block(block, gap);
-      count_free_block_added();
-      block = block_at(block, gap);
-      block->header = available - gap;
-      prev_flag = prev_free_flag;
-    }
-    use_unlisted_block(block, needed, prev_flag);
-    block->header |= aligned_flag;
-    alignment_word(block) = align;
-    detail::mark_allocated(payload(block), usable_size_of(block));
-    return payload(block);
-  }
+  // ==== Validation ========================================================
 
   // Validates a pointer passed to deallocate / reallocate / usable_size,
-  // and reports a bad one as `operation` (nullptr: no report). Release
-  // builds check only that the block is not already free; checked builds
-  // also check alignment, ownership and the header's plausibility.
+  // and reports a bad one as `operation` (is_allocated asks the same
+  // questions without reporting). Release builds check only that the block
+  // is not already free; checked builds also check alignment, ownership and
+  // the header's plausibility.
   bool is_valid_used_block(const Block* b, const char* operation) const noexcept {
     if constexpr (checks_enabled) {
       if (!is_plausible_used_block(b)) {
-        if (operation != nullptr) {
-          detail::report(ErrorCode::invalid_pointer, operation, this, payload(b));
-        }
+        detail::report(ErrorCode::invalid_pointer, operation, this, payload(b));
         return false;
       }
     }
     if (is_free(b)) [[unlikely]] {
-      if (operation != nullptr) detail::report(ErrorCode::double_free, operation, this, payload(b));
+      detail::report(ErrorCode::double_free, operation, this, payload(b));
       return false;
     }
     return true;
@@ -1113,24 +1108,7 @@ class Tlsf {
     return false;
   }
 
-  // Calls visitor for each block of `pool`; false if the visitor stopped it.
-  template <class Visitor>
-  static bool walk_blocks(const Pool* pool, Visitor& visitor) {
-    const Block* sentinel = sentinel_of(pool);
-    for (const Block* b = first_block(pool); b != sentinel; b = block_at(b, block_size(b))) {
-      const bool used = !is_free(b);
-      const BlockInfo info{payload(b), used ? usable_size_of(b) : block_size(b) - header_size,
-                           block_size(b), used};
-      if constexpr (std::is_same_v<std::invoke_result_t<Visitor&, const BlockInfo&>, bool>) {
-        if (!visitor(info)) return false;
-      } else {
-        visitor(info);
-      }
-    }
-    return true;
-  }
-
-  // ---- Pool list ----------------------------------------------------------
+  // ==== Pool list =========================================================
 
   void link_pool(Pool* pool) noexcept {
     pool->prev = nullptr;
@@ -1171,131 +1149,7 @@ class Tlsf {
     return false;
   }
 
-  // ---- Invariant checks -----------------------------------------------------
-
-  bool corrupted(const char* what, const void* where) const noexcept {
-    return corrupted(this, what, where);
-  }
-
-  // What check_pool_blocks counts in the pools it checks.
-  struct BlockTally {
-    std::size_t capacity = 0, used = 0, used_blocks = 0, free_blocks = 0;
-  };
-
-  static bool corrupted(const void* heap, const char* what, const void* where) noexcept {
-    detail::report(ErrorCode::heap_corrupted, what, heap, where);
-    return false;
-  }
-
-  // Checks the blocks of one pool (invariants 2 to 6 of docs/tlsf.md) and
-  // adds them up in `tally`; reports the first broken invariant for `heap`.
-  static bool check_pool_blocks(const Pool* pool, BlockTally& tally, const void* heap) noexcept {
-    const auto first = reinterpret_cast<std::uintptr_t>(first_block(pool));
-    const auto sentinel = reinterpret_cast<std::uintptr_t>(sentinel_of(pool));
-    if (sentinel < first || (sentinel + header_size) % granularity != 0) {
-      return corrupted(heap, "pool end misplaced", pool);
-    }
-    bool prev_was_free = false;
-    std::uintptr_t address = first;
-    while (address != sentinel) {
-      const auto* b = reinterpret_cast<const Block*>(address);
-      const std::size_t size = block_size(b);
-      if (size < min_block_size || size > sentinel - address) {
-        return corrupted(heap, "block size out of range", b);
-      }
-      if (((b->header & prev_free_flag) != 0) != prev_was_free) {
-        return corrupted(heap, "PREV_FREE flag disagrees with the previous block", b);
-      }
-      if (is_free(b)) {
-        if (prev_was_free) return corrupted(heap, "two free blocks next to each other", b);
-        if ((b->header & ~size_mask) != free_flag) {
-          return corrupted(heap, "free block with flags", b);
-        }
-        if (self_pointer(const_cast<Block*>(b), size) != b) {
-          return corrupted(heap, "free block's self pointer is wrong", b);
-        }
-        ++tally.free_blocks;
-      } else {
-        if ((b->header & aligned_flag) &&
-            (!detail::is_power_of_two(alignment_word(b)) ||
-             reinterpret_cast<std::uintptr_t>(payload(b)) % alignment_word(b) != 0)) {
-          return corrupted(heap, "aligned block's alignment word is wrong", b);
-        }
-        tally.used += size;
-        ++tally.used_blocks;
-      }
-      tally.capacity += size;
-      prev_was_free = is_free(b);
-      address += size;
-    }
-    const auto* end_block = reinterpret_cast<const Block*>(sentinel);
-    if (end_block->header != (prev_was_free ? prev_free_flag : 0)) {
-      return corrupted(heap, "pool sentinel header is wrong", end_block);
-    }
-    return true;
-  }
-
-  // Also sets `free_blocks` to the number of free blocks in the pools.
-  bool check_pools(std::size_t& free_blocks) const noexcept {
-    std::size_t pools = 0;
-    BlockTally tally;
-    const Pool* prev_pool = nullptr;
-    for (const Pool* pool = pools_; pool != nullptr; prev_pool = pool, pool = pool->next) {
-      if (pool->prev != prev_pool) return corrupted("pool list links disagree", pool);
-      if (++pools > pool_count_) return corrupted("pool list longer than pool count", pool);
-      const auto sentinel = reinterpret_cast<std::uintptr_t>(sentinel_of(pool));
-      for (const Pool* other = pools_; other != pool; other = other->next) {
-        if (reinterpret_cast<std::uintptr_t>(other) < sentinel &&
-            reinterpret_cast<std::uintptr_t>(pool) < reinterpret_cast<std::uintptr_t>(other->end)) {
-          return corrupted("pools overlap", pool);
-        }
-      }
-      if (!check_pool_blocks(pool, tally, this)) return false;
-    }
-    if (pools != pool_count_) return corrupted("pool count wrong", this);
-#if RTALLOC_STATS
-    if (tally.capacity != capacity_) return corrupted("capacity counter wrong", this);
-    if (tally.used != used_) return corrupted("used-bytes counter wrong", this);
-    if (tally.used_blocks != used_blocks_) return corrupted("used-block counter wrong", this);
-    if (tally.free_blocks != free_blocks_) return corrupted("free-block counter wrong", this);
-    if (peak_used_ < used_) return corrupted("peak below current use", this);
-#endif
-    free_blocks = tally.free_blocks;
-    return true;
-  }
-
-  // Runs after check_pools(), so every block in a pool is known to be sound
-  // and `free_blocks` is the true number of free blocks.
-  bool check_free_lists(std::size_t free_blocks) const noexcept {
-    std::size_t listed = 0;
-    for (std::size_t first = 0; first < FirstLevelCount; ++first) {
-      const bool any = sl_bitmaps_[first] != 0;
-      if (any != (((fl_bitmap_ >> first) & 1) != 0)) {
-        return corrupted("first-level bitmap disagrees with second level", &sl_bitmaps_[first]);
-      }
-      for (std::size_t second = 0; second < SecondLevelCount; ++second) {
-        const std::size_t index = (first << sl_shift) + second;
-        const Block* head = heads_[index];
-        if ((head != nullptr) != (((sl_bitmaps_[first] >> second) & 1) != 0)) {
-          return corrupted("second-level bitmap disagrees with free list", &heads_[index]);
-        }
-        Block* const* expected_link = &heads_[index];
-        for (const Block* b = head; b != nullptr; expected_link = &b->next_free, b = b->next_free) {
-          if (++listed > free_blocks) return corrupted("free lists hold too many blocks", b);
-          if (!owns(b)) return corrupted("free list points outside the pools", b);
-          if (!is_free(b)) return corrupted("used block on a free list", b);
-          if (b->prev_next != expected_link) return corrupted("free list back link wrong", b);
-          if (Classes::index_of(block_size(b)) != index) {
-            return corrupted("free block on the wrong list", b);
-          }
-        }
-      }
-    }
-    if (listed != free_blocks) return corrupted("free block missing from the lists", this);
-    return true;
-  }
-
-  // ---- Control block ------------------------------------------------------
+  // ==== Control block =====================================================
 
   // The counters come first: small offsets from `this` give shorter
   // instructions on targets such as Thumb-2.
@@ -1309,9 +1163,7 @@ class Tlsf {
   std::size_t free_blocks_ = 0;
   std::size_t failed_allocations_ = 0;
 #endif
-  FirstBitmap fl_bitmap_ = 0;
-  SecondBitmap sl_bitmaps_[FirstLevelCount] = {};
-  Block* heads_[Classes::class_count] = {};
+  typename Lists::State lists_{};  // the free lists and their bitmaps, last: the largest part
 };
 
 RTALLOC_HEAP_CODE_END
