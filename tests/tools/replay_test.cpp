@@ -6,9 +6,13 @@
 #include <zstd.h>
 #endif
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <replay/replay.hpp>
@@ -126,28 +130,64 @@ TEST(TraceReader, ReadsZstdTracesAndRejectsTruncatedOnes) {
 }
 #endif
 
+// What a run of rtalloc-replay printed, and how it ended.
+struct CommandResult {
+  int status = -1;  // the exit status; -1 when it did not exit normally
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+
+// Runs rtalloc-replay with `arguments` (shell words) and collects its output.
+CommandResult run_replay(const std::string& arguments) {
+  const fs::path err_path =
+      fs::temp_directory_path() / ("rtalloc_replay_stderr_" + std::to_string(getpid()));
+  const std::string command =
+      std::string(RTALLOC_REPLAY_COMMAND) + " " + arguments + " 2>" + err_path.string();
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char chunk[4096];
+  while (const std::size_t got = fread(chunk, 1, sizeof chunk, pipe)) result.out.append(chunk, got);
+  const int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  fs::remove(err_path);
+  return result;
+}
+
+// A folder of its own for one test, removed when the test ends.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / (name + "_" + std::to_string(getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// The allocators a report compares: under a sanitizer malloc is the sanitizer's, so rtalloc alone.
+#if RTALLOC_TEST_SANITIZED
+const std::string report_allocators = "rtalloc";
+#else
+const std::string report_allocators = "rtalloc,glibc";
+#endif
+
 TEST(ReplayCommand, JsonReportHasEveryFigure) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("rtalloc_replay_cli_" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  const TempDir temp("rtalloc_replay_cli");
+  const fs::path& dir = temp.path;
   const fs::path trace_path = dir / "random.trace";
   const std::string text = random_trace_text(30000, 500, 11);
   std::ofstream(trace_path) << text;
-#if RTALLOC_TEST_SANITIZED
-  const std::string allocators = "rtalloc";
-#else
-  const std::string allocators = "rtalloc,glibc";
-#endif
-  const std::string command = std::string(RTALLOC_REPLAY_COMMAND) +
-                              " --json --repeat 2 --min-pool --samples 50 -a " + allocators +
-                              " --plots " + (dir / "plots").string() + " " + trace_path.string();
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string out;
-  char chunk[4096];
-  while (const std::size_t got = fread(chunk, 1, sizeof chunk, pipe)) out.append(chunk, got);
-  ASSERT_EQ(pclose(pipe), 0) << out;
-  const nlohmann::json report = nlohmann::json::parse(out);
+  const std::string& allocators = report_allocators;
+  const CommandResult run =
+      run_replay("--json --repeat 2 --min-pool --samples 50 -a " + allocators + " --plots " +
+                 (dir / "plots").string() + " " + trace_path.string());
+  ASSERT_EQ(run.status, 0) << run.err;
+  const nlohmann::json report = nlohmann::json::parse(run.out);
 
   const Trace trace = rtalloc::trace::parse(text);
   EXPECT_EQ(report["trace"]["operations"], trace.ops.size());
@@ -182,7 +222,36 @@ TEST(ReplayCommand, JsonReportHasEveryFigure) {
   for (const char* plot : {"latency-allocate.svg", "latency-free.svg", "memory.svg"}) {
     EXPECT_GT(fs::file_size(dir / "plots" / plot), 500u) << plot;
   }
-  fs::remove_all(dir);
+}
+
+// No allocator keeps live data in less memory than the data itself: at every sample, the resident
+// memory an allocator gained must be at least the bytes live at that moment. The trace has many
+// operations and few live bytes, so that memory the measuring process used for itself and freed
+// before the replay (and that a malloc keeps) would outweigh what the replay needs.
+TEST(ReplayCommand, FootprintIsNeverBelowTheLiveBytes) {
+  const TempDir temp("rtalloc_replay_footprint");
+  const fs::path trace_path = temp.path / "random.trace";
+  const std::string text = random_trace_text(400000, 1500, 5);
+  std::ofstream(trace_path) << text;
+  const CommandResult run = run_replay("--json --repeat 1 --samples 100 -a " + report_allocators +
+                                       " " + trace_path.string());
+  ASSERT_EQ(run.status, 0) << run.err;
+  const nlohmann::json report = nlohmann::json::parse(run.out);
+  const std::uint64_t peak_live = report["trace"]["peak_live_bytes"];
+  for (const nlohmann::json& a : report["allocators"]) {
+    const std::string name = a["allocator"];
+    ASSERT_FALSE(a.contains("error")) << name;
+    const nlohmann::json& samples = a["memory"]["samples"];
+    ASSERT_GE(samples.size(), 100u) << name;
+    std::size_t below = 0;
+    for (const nlohmann::json& s : samples) {
+      if (s["footprint_bytes"].get<std::uint64_t>() < s["live_bytes"].get<std::uint64_t>()) {
+        ++below;
+      }
+    }
+    EXPECT_EQ(below, 0u) << name << ": samples below the live bytes, of " << samples.size();
+    EXPECT_GE(a["memory"]["peak_footprint_bytes"].get<std::uint64_t>(), peak_live) << name;
+  }
 }
 
 }  // namespace
