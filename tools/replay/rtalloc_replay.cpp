@@ -59,21 +59,25 @@ struct Options {
 // --- The trace, shared with the workers ----------------------------------------------------------
 // The workers do not read the trace file themselves: parsing it would leave buffers freed into the
 // allocator under test, which some allocators keep and then replay in, hiding part of their
-// footprint. This process parses it once into a memory file that each worker maps read-only.
+// footprint. This process parses it once into a memory file that each worker maps read-only, with
+// the figures about the whole trace the workers need (its peak of live bytes, its largest request).
 
 struct SharedTraceHeader {
   std::uint64_t magic;
   std::uint64_t op_count;
   std::uint32_t max_id;
+  rtalloc::replay::TraceFigures figures;
 };
 constexpr std::uint64_t shared_trace_magic = 0x7274616c6c6f6331;  // "rtalloc1"
 constexpr std::size_t shared_trace_ops_offset = 64;
+static_assert(sizeof(SharedTraceHeader) <= shared_trace_ops_offset);
 constexpr int worker_trace_fd = 3;
 
 int share_trace(const rtalloc::trace::Trace& trace) {
   const int fd = memfd_create("rtalloc-replay-trace", MFD_CLOEXEC);
   if (fd < 0) throw std::runtime_error("memfd_create failed");
-  const SharedTraceHeader header{shared_trace_magic, trace.ops.size(), trace.max_id};
+  const SharedTraceHeader header{shared_trace_magic, trace.ops.size(), trace.max_id,
+                                 rtalloc::replay::trace_figures(trace)};
   const std::size_t op_bytes = trace.ops.size() * sizeof(rtalloc::trace::Op);
   if (ftruncate(fd, static_cast<off_t>(shared_trace_ops_offset + op_bytes)) != 0 ||
       pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
@@ -89,8 +93,13 @@ int share_trace(const rtalloc::trace::Trace& trace) {
   return fd;
 }
 
+struct SharedTrace {
+  rtalloc::replay::TraceView view;
+  rtalloc::replay::TraceFigures figures;
+};
+
 // Maps the trace a parent shared on `fd`; the mapping lives as long as the process.
-rtalloc::replay::TraceView map_shared_trace(int fd) {
+SharedTrace map_shared_trace(int fd) {
   struct stat info {};
   if (fstat(fd, &info) != 0 || static_cast<std::size_t>(info.st_size) < shared_trace_ops_offset) {
     throw std::runtime_error("no shared trace on the worker's descriptor");
@@ -102,7 +111,7 @@ rtalloc::replay::TraceView map_shared_trace(int fd) {
   if (header->magic != shared_trace_magic) throw std::runtime_error("bad shared trace");
   const auto* ops = reinterpret_cast<const rtalloc::trace::Op*>(static_cast<const char*>(memory) +
                                                                 shared_trace_ops_offset);
-  return {{ops, static_cast<std::size_t>(header->op_count)}, header->max_id};
+  return {{{ops, static_cast<std::size_t>(header->op_count)}, header->max_id}, header->figures};
 }
 
 // --- Running one allocator in a process of its own ----------------------------------------------
@@ -333,8 +342,8 @@ int worker_main(const Options& options) {
     const std::string wrong = rtalloc::replay::check_malloc_source(backend);
     if (!wrong.empty()) throw std::runtime_error(backend.name + ": " + wrong);
   }
-  const json result =
-      rtalloc::replay::measure(backend, map_shared_trace(options.trace_fd), options.measure);
+  const SharedTrace trace = map_shared_trace(options.trace_fd);
+  const json result = rtalloc::replay::measure(backend, trace.view, trace.figures, options.measure);
   std::fputs(result.dump().c_str(), stdout);
   return 0;
 }
