@@ -59,6 +59,11 @@ std::string random_trace_text(std::size_t ops, std::size_t live, unsigned seed) 
   return text;
 }
 
+// The trace line that allocates block `id` of `size` bytes at the default alignment.
+std::string allocate_line(std::uint64_t id, std::uint64_t size) {
+  return "a " + std::to_string(id) + " " + std::to_string(size) + " 0\n";
+}
+
 // Replays `trace` into a fresh heap over `bytes` of pool; true when nothing failed.
 template <class Heap>
 bool replays_in(const Trace& trace, std::size_t bytes) {
@@ -250,6 +255,44 @@ TEST(ReplayCommand, FootprintIsNeverBelowTheLiveBytes) {
       }
     }
     EXPECT_EQ(below, 0u) << name << ": samples below the live bytes, of " << samples.size();
+    EXPECT_GE(a["memory"]["peak_footprint_bytes"].get<std::uint64_t>(), peak_live) << name;
+  }
+}
+
+// A peak between two samples is kept: each sample holds the most of its interval, for the live
+// bytes and the resident memory alike. The trace's one large block lives for two operations in
+// the middle of an interval of 500.
+TEST(ReplayCommand, SamplesKeepAShortPeakBetweenThem) {
+  const TempDir temp("rtalloc_replay_spike");
+  const fs::path trace_path = temp.path / "spike.trace";
+  constexpr std::uint64_t small = 100, smalls = 1000, large = 8 << 20;
+  std::string text = "# rtalloc-trace v1 program=spike\n";
+  for (std::uint64_t id = 1; id <= smalls; ++id) text += allocate_line(id, small);
+  text += allocate_line(smalls + 1, large) + "f " + std::to_string(smalls + 1) + "\n";
+  for (std::uint64_t id = 1; id <= smalls; ++id) text += "f " + std::to_string(id) + "\n";
+  std::ofstream(trace_path) << text;
+  const CommandResult run = run_replay("--json --repeat 1 --samples 4 -a " + report_allocators +
+                                       " " + trace_path.string());
+  ASSERT_EQ(run.status, 0) << run.err;
+  const nlohmann::json report = nlohmann::json::parse(run.out);
+  const std::uint64_t peak_live = report["trace"]["peak_live_bytes"];
+  ASSERT_EQ(peak_live, smalls * small + large);
+  for (const nlohmann::json& a : report["allocators"]) {
+    const std::string name = a["allocator"];
+    ASSERT_FALSE(a.contains("error")) << name;
+    std::uint64_t most_live = 0;
+    for (const nlohmann::json& s : a["memory"]["samples"]) {
+      SCOPED_TRACE(name + " " + s.dump());
+      const auto op = s["op"].get<std::uint64_t>();
+      most_live = std::max(most_live, s["live_bytes"].get<std::uint64_t>());
+      if (op > smalls && op - 500 < smalls + 1) {  // the interval holding the large block
+        EXPECT_EQ(s["live_bytes"].get<std::uint64_t>(), peak_live);
+        EXPECT_GE(s["footprint_bytes"].get<std::uint64_t>(), peak_live);
+      } else {
+        EXPECT_LT(s["live_bytes"].get<std::uint64_t>(), large);
+      }
+    }
+    EXPECT_EQ(most_live, peak_live) << name;
     EXPECT_GE(a["memory"]["peak_footprint_bytes"].get<std::uint64_t>(), peak_live) << name;
   }
 }

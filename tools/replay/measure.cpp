@@ -263,27 +263,54 @@ void touch_pages_read(const void* p, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; i += page) static_cast<void>(bytes_at[i]);
 }
 
-// Resident bytes of this process, from /proc/self/statm (no allocation).
-class ResidentBytes {
+// Resident memory of this process, read from /proc without allocating: what it is now (statm),
+// and the most it has been since the last reset_peak() (the kernel's high-water mark VmHWM, which
+// writing "5" to /proc/self/clear_refs resets). The mark catches a peak inside one operation, such
+// as a block copied to its new place before the old one is unmapped, but the kernel keeps it from
+// per-CPU counters that may lag by some pages; statm is exact. Without clear_refs (Linux before
+// 4.0, some sandboxes) the mark is not used.
+class ResidentMemory {
  public:
-  ResidentBytes() : fd_(open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) {}
-  ~ResidentBytes() {
-    if (fd_ >= 0) close(fd_);
+  ResidentMemory()
+      : statm_(open("/proc/self/statm", O_RDONLY | O_CLOEXEC)),
+        status_(open("/proc/self/status", O_RDONLY | O_CLOEXEC)),
+        clear_refs_(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC)) {
+    tracks_peak_ = status_ >= 0 && reset_peak();
   }
-  ResidentBytes(const ResidentBytes&) = delete;
-  ResidentBytes& operator=(const ResidentBytes&) = delete;
-  std::uint64_t read() const {
+  ~ResidentMemory() {
+    for (const int fd : {statm_, status_, clear_refs_}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  ResidentMemory(const ResidentMemory&) = delete;
+  ResidentMemory& operator=(const ResidentMemory&) = delete;
+
+  std::uint64_t now() const {
     char text[128];
-    const ssize_t n = fd_ < 0 ? -1 : pread(fd_, text, sizeof text - 1, 0);
+    const ssize_t n = statm_ < 0 ? -1 : pread(statm_, text, sizeof text - 1, 0);
     if (n <= 0) return 0;
     text[n] = '\0';
     const char* p = std::strchr(text, ' ');
     if (p == nullptr) return 0;
     return std::strtoull(p + 1, nullptr, 10) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   }
+  // The kernel's mark: the most resident since the last reset; 0 when it is not used.
+  std::uint64_t peak_since_reset() const {
+    if (!tracks_peak_) return 0;
+    static char text[1 << 14];
+    const ssize_t n = pread(status_, text, sizeof text - 1, 0);
+    if (n <= 0) return 0;
+    text[n] = '\0';
+    const char* line = std::strstr(text, "\nVmHWM:");
+    return line == nullptr ? 0 : std::strtoull(line + 7, nullptr, 10) * 1024;  // in kB
+  }
+  bool reset_peak() const { return clear_refs_ >= 0 && write(clear_refs_, "5", 1) == 1; }
 
  private:
-  int fd_;
+  int statm_;
+  int status_;
+  int clear_refs_;
+  bool tracks_peak_ = false;
 };
 
 // What the child reports to its parent, in shared memory.
@@ -297,7 +324,8 @@ struct RunReport {
 // One point of the memory-over-time series.
 struct Sample {
   std::uint64_t op;           // operations replayed so far
-  std::uint64_t footprint;    // resident bytes gained since the replay began
+  std::uint64_t footprint;    // the most resident bytes gained since the replay began, in the
+                              // operations since the previous sample
   std::int64_t largest_free;  // pool heaps: largest free block; -1 when unknown
   std::int64_t free_bytes;    // pool heaps: bytes in free blocks; -1 when unknown
   std::uint64_t heap_used;    // pool heaps: bytes in used blocks, headers included; 0 otherwise
@@ -480,7 +508,9 @@ inline void write_every_page(void* block, std::uint64_t size, std::uint64_t page
   bytes[size - 1] = 1;  // the stride from an unaligned start can stop short of the last page
 }
 
-// A replay that samples memory use every `interval` operations (and after the last).
+// A replay that samples memory use every `interval` operations (and after the last). A sample
+// holds the most resident memory of the operations since the previous one, so that a short peak
+// between two samples is not lost.
 template <class Setup>
 void memory_run(TraceView trace, std::size_t pool_bytes, std::uint64_t interval, Sample* samples,
                 std::size_t sample_count, RunReport* report) {
@@ -493,24 +523,32 @@ void memory_run(TraceView trace, std::size_t pool_bytes, std::uint64_t interval,
   touch_pages(reinterpret_cast<std::byte*>(samples), sample_count * sizeof(Sample));
   touch_pages(reinterpret_cast<std::byte*>(report), sizeof *report);
   own_resident_pages();
-  const ResidentBytes resident;
-  const std::uint64_t resident_before = resident.read();
+  const ResidentMemory resident;
+  static_cast<void>(resident.peak_since_reset());  // maps the pages the reading itself uses
+  const std::uint64_t resident_before = resident.now();
+  resident.reset_peak();
   const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   Setup setup(pool_bytes, false);
   const std::size_t n = trace.ops.size();
   std::size_t taken = 0;
   std::uint64_t failed = 0;
+  std::uint64_t highest = 0;  // the most resident after an operation of this interval
   for (std::size_t i = 0; i < n; ++i) {
     const Op& op = trace.ops[i];
     failed += replay_op(op, setup.calls, slots) ? 0u : 1u;
     if (op.kind != Op::Kind::free) {
       write_every_page(slots[op.kind == Op::Kind::allocate ? op.id : op.new_id], op.size, page);
     }
+    // Read after every operation (under a microsecond): exact at each operation's end, where the
+    // trace's live bytes are counted too; the kernel's mark adds what happened inside one.
+    highest = std::max(highest, resident.now());
     if ((i + 1) % interval == 0 || i + 1 == n) {
+      const std::uint64_t top = std::max(highest, resident.peak_since_reset());
       const Gauge gauge = setup.gauge();
-      const std::uint64_t now = resident.read();
-      samples[taken++] = {i + 1, now > resident_before ? now - resident_before : 0,
+      samples[taken++] = {i + 1, top > resident_before ? top - resident_before : 0,
                           gauge.largest_free, gauge.free_bytes, gauge.used};
+      highest = 0;
+      resident.reset_peak();
     }
     if ((i & progress_mask) == 0) report->ops_done.store(i, std::memory_order_relaxed);
   }
@@ -637,8 +675,10 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
   }
   out["latency"] = std::move(latency);
 
+  // The live bytes of each sample are, like its resident memory, the most of its interval.
   std::vector<std::uint64_t> size_of(std::size_t{trace.max_id} + 1, 0);
   std::uint64_t live = 0;
+  std::uint64_t live_in_interval = 0;
   json series = json::array();
   std::uint64_t peak_footprint = 0;
   std::size_t next_sample = 0;
@@ -648,10 +688,13 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
     if (op.kind == Op::Kind::allocate) size_of[op.id] = op.size;
     if (op.kind == Op::Kind::reallocate) size_of[op.new_id] = op.size;
     if (op.kind != Op::Kind::free) live += op.size;
+    live_in_interval = std::max(live_in_interval, live);
     if (samples[next_sample].op == i + 1) {
       const Sample& s = samples[next_sample++];
       peak_footprint = std::max(peak_footprint, s.footprint);
-      json point = {{"op", s.op}, {"live_bytes", live}, {"footprint_bytes", s.footprint}};
+      json point = {
+          {"op", s.op}, {"live_bytes", live_in_interval}, {"footprint_bytes", s.footprint}};
+      live_in_interval = 0;
       if (s.largest_free >= 0) {
         point["largest_free_bytes"] = s.largest_free;
         point["heap_used_bytes"] = s.heap_used;
