@@ -233,8 +233,8 @@ TEST(ReplayCommand, JsonReportHasEveryFigure) {
 // memory an allocator gained must be at least the bytes live at that moment. The trace has many
 // operations and few live bytes, so that memory the measuring process used for itself and freed
 // before the replay (and that a malloc keeps) would outweigh what the replay needs.
-TEST(ReplayCommand, FootprintIsNeverBelowTheLiveBytes) {
-  const TempDir temp("rtalloc_replay_footprint");
+TEST(ReplayCommand, ResidentMemoryIsNeverBelowTheLiveBytes) {
+  const TempDir temp("rtalloc_replay_resident");
   const fs::path trace_path = temp.path / "random.trace";
   const std::string text = random_trace_text(400000, 1500, 5);
   std::ofstream(trace_path) << text;
@@ -250,12 +250,12 @@ TEST(ReplayCommand, FootprintIsNeverBelowTheLiveBytes) {
     ASSERT_GE(samples.size(), 100u) << name;
     std::size_t below = 0;
     for (const nlohmann::json& s : samples) {
-      if (s["footprint_bytes"].get<std::uint64_t>() < s["live_bytes"].get<std::uint64_t>()) {
+      if (s["resident_bytes"].get<std::uint64_t>() < s["live_bytes"].get<std::uint64_t>()) {
         ++below;
       }
     }
     EXPECT_EQ(below, 0u) << name << ": samples below the live bytes, of " << samples.size();
-    EXPECT_GE(a["memory"]["peak_footprint_bytes"].get<std::uint64_t>(), peak_live) << name;
+    EXPECT_GE(a["memory"]["peak_resident_bytes"].get<std::uint64_t>(), peak_live) << name;
   }
 }
 
@@ -287,13 +287,13 @@ TEST(ReplayCommand, SamplesKeepAShortPeakBetweenThem) {
       most_live = std::max(most_live, s["live_bytes"].get<std::uint64_t>());
       if (op > smalls && op - 500 < smalls + 1) {  // the interval holding the large block
         EXPECT_EQ(s["live_bytes"].get<std::uint64_t>(), peak_live);
-        EXPECT_GE(s["footprint_bytes"].get<std::uint64_t>(), peak_live);
+        EXPECT_GE(s["resident_bytes"].get<std::uint64_t>(), peak_live);
       } else {
         EXPECT_LT(s["live_bytes"].get<std::uint64_t>(), large);
       }
     }
     EXPECT_EQ(most_live, peak_live) << name;
-    EXPECT_GE(a["memory"]["peak_footprint_bytes"].get<std::uint64_t>(), peak_live) << name;
+    EXPECT_GE(a["memory"]["peak_resident_bytes"].get<std::uint64_t>(), peak_live) << name;
   }
 }
 

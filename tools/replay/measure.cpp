@@ -324,7 +324,7 @@ struct RunReport {
 // One point of the memory-over-time series.
 struct Sample {
   std::uint64_t op;           // operations replayed so far
-  std::uint64_t footprint;    // the most resident bytes gained since the replay began, in the
+  std::uint64_t resident;     // the most resident bytes gained since the replay began, in the
                               // operations since the previous sample
   std::int64_t largest_free;  // pool heaps: largest free block; -1 when unknown
   std::int64_t free_bytes;    // pool heaps: bytes in free blocks; -1 when unknown
@@ -680,7 +680,7 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
   std::uint64_t live = 0;
   std::uint64_t live_in_interval = 0;
   json series = json::array();
-  std::uint64_t peak_footprint = 0;
+  std::uint64_t peak_resident = 0;
   std::size_t next_sample = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Op& op = trace.ops[i];
@@ -691,9 +691,8 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
     live_in_interval = std::max(live_in_interval, live);
     if (samples[next_sample].op == i + 1) {
       const Sample& s = samples[next_sample++];
-      peak_footprint = std::max(peak_footprint, s.footprint);
-      json point = {
-          {"op", s.op}, {"live_bytes", live_in_interval}, {"footprint_bytes", s.footprint}};
+      peak_resident = std::max(peak_resident, s.resident);
+      json point = {{"op", s.op}, {"live_bytes", live_in_interval}, {"resident_bytes", s.resident}};
       live_in_interval = 0;
       if (s.largest_free >= 0) {
         point["largest_free_bytes"] = s.largest_free;
@@ -706,7 +705,7 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
       series.push_back(std::move(point));
     }
   }
-  out["memory"] = {{"peak_footprint_bytes", peak_footprint}, {"samples", std::move(series)}};
+  out["memory"] = {{"peak_resident_bytes", peak_resident}, {"samples", std::move(series)}};
   if (backend.pool_heap()) out["check"] = report->checked_ok == 1;
   return out;
 }

@@ -59,8 +59,9 @@ struct Options {
 // --- The trace, shared with the workers ----------------------------------------------------------
 // The workers do not read the trace file themselves: parsing it would leave buffers freed into the
 // allocator under test, which some allocators keep and then replay in, hiding part of their
-// footprint. This process parses it once into a memory file that each worker maps read-only, with
-// the figures about the whole trace the workers need (its peak of live bytes, its largest request).
+// resident memory. This process parses it once into a memory file that each worker maps read-only,
+// with the figures about the whole trace the workers need (its peak of live bytes, its largest
+// request).
 
 struct SharedTraceHeader {
   std::uint64_t magic;
@@ -220,7 +221,7 @@ void print_report(const json& report) {
 
   const json& allocators = report["allocators"];
   fmt::print("\n{:<15} {:>9} {:>8} {:>14} {:>11} {:>9}\n", "allocator", "ns/op", "failed",
-             "peak footprint", "min pool", "/ peak");
+             "peak resident", "min pool", "/ peak");
   for (const json& a : allocators) {
     if (a.contains("error")) {
       fmt::print("{:<15} {}\n", a["allocator"].get<std::string>(), a["error"].get<std::string>());
@@ -234,7 +235,7 @@ void print_report(const json& report) {
     fmt::print("{:<15} {:>9.1f} {:>8} {:>14} {:>11} {:>9}\n", a["allocator"].get<std::string>(),
                a["throughput"]["ns_per_op"].get<double>(),
                a["failed_allocations"].get<std::uint64_t>(),
-               mib(a["memory"]["peak_footprint_bytes"].get<double>()), min_pool, ratio);
+               mib(a["memory"]["peak_resident_bytes"].get<double>()), min_pool, ratio);
   }
 
   fmt::print(
@@ -312,15 +313,15 @@ std::vector<std::string> write_plots(const json& report, const std::string& dir)
   for (const json& a : report["allocators"]) {
     if (a.contains("error")) continue;
     rtalloc::replay::Series live{"live bytes (trace)", {}};
-    rtalloc::replay::Series footprint{a["allocator"].get<std::string>() + " footprint", {}};
+    rtalloc::replay::Series resident{a["allocator"].get<std::string>() + " resident", {}};
     for (const json& p : a["memory"]["samples"]) {
       const double op = p["op"].get<double>();
       live.points.emplace_back(op, p["live_bytes"].get<double>() / (1 << 20));
-      footprint.points.emplace_back(op, p["footprint_bytes"].get<double>() / (1 << 20));
+      resident.points.emplace_back(op, p["resident_bytes"].get<double>() / (1 << 20));
     }
     if (!live_added) chart.series.push_back(std::move(live));
     live_added = true;
-    chart.series.push_back(std::move(footprint));
+    chart.series.push_back(std::move(resident));
   }
   const std::string path = (fs::path(dir) / "memory.svg").string();
   rtalloc::replay::write_svg(chart, path);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // A line chart written as a standalone SVG file: enough for rtalloc-replay's two plots (latency
-// distribution per allocator, live bytes against footprint over time), viewable in any browser.
+// distribution per allocator, live bytes against resident memory over time), viewable in any
+// browser.
 #pragma once
 
 #include <string>
