@@ -16,8 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <replay/replay.hpp>
+#include <sstream>
 #include <string>
 #include <trace/trace.hpp>
+#include <vector>
 
 #ifndef RTALLOC_REPLAY_COMMAND
 #error "RTALLOC_REPLAY_COMMAND must name the rtalloc-replay program"
@@ -222,7 +224,10 @@ TEST(ReplayCommand, JsonReportHasEveryFigure) {
   EXPECT_GE(rtalloc["min_pool"]["ratio_to_peak_live"].get<double>(), 1.0);
   EXPECT_TRUE(rtalloc["memory"]["samples"][0].contains("largest_free_bytes"));
   if (report["allocators"].size() > 1) {
-    EXPECT_FALSE(report["allocators"][1].contains("min_pool")) << "glibc has no pool";
+    const nlohmann::json& glibc_pool = report["allocators"][1]["min_pool"];
+    EXPECT_FALSE(glibc_pool.contains("bytes"));
+    EXPECT_NE(glibc_pool["reason"].get<std::string>().find("no pool"), std::string::npos)
+        << "glibc has no pool";
   }
   for (const char* plot : {"latency-allocate.svg", "latency-free.svg", "memory.svg"}) {
     EXPECT_GT(fs::file_size(dir / "plots" / plot), 500u) << plot;
@@ -294,6 +299,55 @@ TEST(ReplayCommand, SamplesKeepAShortPeakBetweenThem) {
     }
     EXPECT_EQ(most_live, peak_live) << name;
     EXPECT_GE(a["memory"]["peak_resident_bytes"].get<std::uint64_t>(), peak_live) << name;
+  }
+}
+
+// The report's text, cut into its tables (blocks of lines between empty lines).
+std::vector<std::vector<std::string>> tables_of(const std::string& text) {
+  std::vector<std::vector<std::string>> tables(1);
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) {
+      if (!tables.back().empty()) tables.emplace_back();
+    } else {
+      tables.back().push_back(line);
+    }
+  }
+  return tables;
+}
+
+// A pool too small for the trace: rtalloc fails allocations, and each table says so in place of
+// its figures (which would otherwise rank it faster, having done less work). --min-pool still finds
+// the smallest pool, and says why glibc has none.
+TEST(ReplayCommand, AnAllocatorWithFailedAllocationsIsMarkedInEveryTable) {
+  const TempDir temp("rtalloc_replay_failed");
+  const fs::path trace_path = temp.path / "random.trace";
+  std::ofstream(trace_path) << random_trace_text(20000, 500, 3);
+  const CommandResult run = run_replay("--repeat 1 --samples 10 --min-pool --pool 64k -a " +
+                                       report_allocators + " " + trace_path.string());
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::size_t tables_with_rtalloc = 0;
+  bool min_pool_found = false, glibc_reason_given = false;
+  for (const std::vector<std::string>& table : tables_of(run.out)) {
+    bool has_rtalloc = false;
+    for (const std::string& line : table) {
+      SCOPED_TRACE(line);
+      if (line.starts_with("rtalloc ")) {
+        has_rtalloc = true;
+        EXPECT_NE(line.find("FAILED"), std::string::npos);
+        EXPECT_EQ(line.find("x "), std::string::npos) << "no ratio to glibc";
+        min_pool_found = min_pool_found || line.find(" MiB ") != std::string::npos;
+      }
+      if (line.starts_with("  glibc: no smallest pool: ")) glibc_reason_given = true;
+    }
+    tables_with_rtalloc += has_rtalloc ? 1 : 0;
+  }
+  EXPECT_TRUE(min_pool_found) << run.out;
+  if (report_allocators.find("glibc") != std::string::npos) {
+    EXPECT_EQ(tables_with_rtalloc, 3u) << "allocators, latency, against glibc:\n" << run.out;
+    EXPECT_TRUE(glibc_reason_given) << run.out;
+  } else {
+    EXPECT_EQ(tables_with_rtalloc, 2u) << "allocators, latency:\n" << run.out;
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -732,10 +733,12 @@ json measure_heap(const Backend& backend, TraceView trace, const MeasureOptions&
                                      static_cast<double>(std::max<std::uint64_t>(peak, 1))},
           {"tries", found.tries},
           {"resolution_bytes", found.resolution}};
+    } else if (largest_request > Heap::max_allocation) {
+      out["min_pool"] = {{"reason", fmt::format("a request of {} bytes is larger than the heap's "
+                                                "largest block ({} bytes)",
+                                                largest_request, Heap::max_allocation)}};
     } else {
-      out["min_pool"] = {{"error",
-                          "no pool fits: a request exceeds the heap's largest block, or "
-                          "nothing up to 1 TiB replays the trace"}};
+      out["min_pool"] = {{"reason", "nothing up to 1 TiB replays the trace"}};
     }
   }
   return out;
@@ -787,6 +790,12 @@ json measure(const Backend& backend, TraceView trace, const TraceFigures& figure
     if (!known) throw std::runtime_error("unknown heap configuration " + backend.heap_config);
   } else {
     out = measure_with<MallocSetup>(backend, trace, options, 0);
+  }
+  if (options.min_pool && !backend.fixed_pool()) {
+    out["min_pool"] = {{"reason", backend.pool_heap()
+                                      ? "it grows by mapping pages, so it has no pool to size"
+                                      : "a malloc takes memory from the kernel as it goes, so it "
+                                        "has no pool to size"}};
   }
   out["allocator"] = backend.name;
   out["description"] = backend.description;

@@ -208,6 +208,21 @@ std::string number_or_dash(const json& j, const char* key, const char* format = 
   return fmt::format(fmt::runtime(format), j[key].get<double>());
 }
 
+// True when the allocator's replays ran to the end without a failed allocation: only then are its
+// time and memory comparable with the others'.
+bool complete(const json& a) {
+  return !a.contains("error") && a["failed_allocations"].get<std::uint64_t>() == 0;
+}
+
+// What a table says in place of an allocator's figures when they are not comparable.
+std::string not_comparable(const json& a) {
+  if (a.contains("error")) return "FAILED: " + a["error"].get<std::string>();
+  const std::string pool =
+      a.contains("pool_bytes") ? " in a pool of " + mib(a["pool_bytes"].get<double>()) : "";
+  return fmt::format("FAILED: {} allocations failed{}, so its figures are not comparable",
+                     a["failed_allocations"].get<std::uint64_t>(), pool);
+}
+
 void print_report(const json& report) {
   const json& t = report["trace"];
   fmt::print(
@@ -222,21 +237,29 @@ void print_report(const json& report) {
   const json& allocators = report["allocators"];
   fmt::print("\n{:<15} {:>9} {:>8} {:>14} {:>11} {:>9}\n", "allocator", "ns/op", "failed",
              "peak resident", "min pool", "/ peak");
+  std::vector<std::string> notes;
   for (const json& a : allocators) {
+    const std::string name = a["allocator"].get<std::string>();
     if (a.contains("error")) {
-      fmt::print("{:<15} {}\n", a["allocator"].get<std::string>(), a["error"].get<std::string>());
+      fmt::print("{:<15} {}\n", name, not_comparable(a));
       continue;
     }
     std::string min_pool = "-", ratio = "-";
     if (a.contains("min_pool") && a["min_pool"].contains("bytes")) {
       min_pool = mib(a["min_pool"]["bytes"].get<double>());
       ratio = fmt::format("{:.3f}", a["min_pool"]["ratio_to_peak_live"].get<double>());
+    } else if (a.contains("min_pool")) {
+      min_pool = "none";
+      notes.push_back(name + ": no smallest pool: " + a["min_pool"]["reason"].get<std::string>());
     }
-    fmt::print("{:<15} {:>9.1f} {:>8} {:>14} {:>11} {:>9}\n", a["allocator"].get<std::string>(),
-               a["throughput"]["ns_per_op"].get<double>(),
+    const bool ok = complete(a);
+    if (!ok) notes.push_back(name + ": " + not_comparable(a));
+    fmt::print("{:<15} {:>9} {:>8} {:>14} {:>11} {:>9}\n", name,
+               ok ? fmt::format("{:.1f}", a["throughput"]["ns_per_op"].get<double>()) : "FAILED",
                a["failed_allocations"].get<std::uint64_t>(),
-               mib(a["memory"]["peak_resident_bytes"].get<double>()), min_pool, ratio);
+               ok ? mib(a["memory"]["peak_resident_bytes"].get<double>()) : "-", min_pool, ratio);
   }
+  for (const std::string& note : notes) fmt::print("  {}\n", note);
 
   fmt::print(
       "\nlatency in ns (each operation: the minimum over {} replays; timer overhead "
@@ -245,7 +268,10 @@ void print_report(const json& report) {
   fmt::print("{:<15} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}\n", "allocator", "operation",
              "p50", "p99", "p99.9", "p99.99", "max", "max cycles");
   for (const json& a : allocators) {
-    if (a.contains("error")) continue;
+    if (!complete(a)) {
+      fmt::print("{:<15} {}\n", a["allocator"].get<std::string>(), not_comparable(a));
+      continue;
+    }
     for (const char* kind : {"allocate", "free", "reallocate"}) {
       const json& k = a["latency"][kind];
       if (k["count"].get<std::uint64_t>() == 0) continue;
@@ -258,17 +284,21 @@ void print_report(const json& report) {
     }
   }
 
-  // Every allocator beside glibc, when glibc was measured: the ratios the targets name.
+  // Every allocator beside glibc, when glibc was measured and replayed the whole trace.
   const json* glibc = nullptr;
   for (const json& a : allocators) {
-    if (a["allocator"] == "glibc" && !a.contains("error")) glibc = &a;
+    if (a["allocator"] == "glibc" && complete(a)) glibc = &a;
   }
-  if (glibc != nullptr) {
+  if (glibc != nullptr && allocators.size() > 1) {
     fmt::print("\nagainst glibc (higher is better)\n");
     fmt::print("{:<15} {:>11} {:>15} {:>11}\n", "allocator", "throughput", "worst allocate",
                "worst free");
     for (const json& a : allocators) {
-      if (a.contains("error") || &a == glibc) continue;
+      if (&a == glibc) continue;
+      if (!complete(a)) {
+        fmt::print("{:<15} {}\n", a["allocator"].get<std::string>(), not_comparable(a));
+        continue;
+      }
       const auto worst_ratio = [&](const char* kind) {
         const double mine = a["latency"][kind]["ns"]["max"].get<double>();
         const double theirs = (*glibc)["latency"][kind]["ns"]["max"].get<double>();
