@@ -13,9 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <replay/replay.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <trace/trace.hpp>
@@ -176,6 +179,88 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
 };
 
+// One legend entry of a plot: the series' name and colour.
+struct LegendEntry {
+  std::string name;
+  std::string colour;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The legend of a plot written by rtalloc-replay: each entry is a line sample followed by a label.
+std::vector<LegendEntry> legend_of(const std::string& svg) {
+  static const std::regex entry(
+      "<line [^>]*stroke=\"(#[0-9a-f]{6})\"[^>]*/>(?:<[a-z]+ [^>]*/>)?<text [^>]*>([^<]*)</text>");
+  std::vector<LegendEntry> found;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), entry); it != std::sregex_iterator();
+       ++it) {
+    found.push_back({(*it)[2].str(), (*it)[1].str()});
+  }
+  return found;
+}
+
+// What every plot of a report must do: say which run made it; give each allocator one colour in
+// all plots, never the colour of the trace's live bytes; keep every line inside the frame, off
+// its edges; and label latencies with their unit.
+void check_plots(const fs::path& dir, const nlohmann::json& report) {
+  std::map<std::string, std::string> colour_of;  // allocator -> colour, across the plots
+  std::string live_colour;
+  for (const char* plot : {"latency-allocate.svg", "latency-free.svg", "memory.svg"}) {
+    SCOPED_TRACE(plot);
+    const std::string svg = read_text(dir / plot);
+    ASSERT_GT(svg.size(), 500u);
+    EXPECT_NE(svg.find(report["run"]["date"].get<std::string>()), std::string::npos);
+    EXPECT_NE(svg.find(report["trace"]["path"].get<std::string>()), std::string::npos);
+    EXPECT_NE(svg.find("--repeat " + report["options"]["repeat"].dump()), std::string::npos);
+    for (const nlohmann::json& name : report["run"]["allocators"]) {
+      EXPECT_NE(svg.find(name.get<std::string>()), std::string::npos) << name;
+    }
+    std::set<std::string> colours_here;
+    for (const LegendEntry& e : legend_of(svg)) {
+      std::string name = e.name;
+      if (name == "live bytes (trace)") {
+        live_colour = e.colour;
+        continue;
+      }
+      if (name.ends_with(" resident")) name.resize(name.size() - std::string(" resident").size());
+      EXPECT_TRUE(colours_here.insert(e.colour).second) << name << " shares its colour";
+      const auto [at, added] = colour_of.emplace(name, e.colour);
+      EXPECT_EQ(at->second, e.colour) << name << " changes colour between plots";
+    }
+    EXPECT_EQ(colours_here.size(), report["allocators"].size());
+    if (std::string(plot).starts_with("latency")) {
+      EXPECT_TRUE(svg.find(" ns</text>") != std::string::npos ||
+                  svg.find(" \u00b5s</text>") != std::string::npos);
+    }
+    // Every point of every line lies inside the frame, at least a pixel off its edges.
+    static const std::regex frame_pattern(
+        "<rect x=\"([0-9.]+)\" y=\"([0-9.]+)\" width=\"([0-9.]+)\" height=\"([0-9.]+)\" "
+        "fill=\"none\"");
+    std::smatch frame;
+    ASSERT_TRUE(std::regex_search(svg, frame, frame_pattern));
+    const double x0 = std::stod(frame[1]), y0 = std::stod(frame[2]);
+    const double x1 = x0 + std::stod(frame[3]), y1 = y0 + std::stod(frame[4]);
+    static const std::regex points_pattern("<polyline [^>]*points=\"([^\"]*)\"");
+    std::size_t lines = 0;
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), points_pattern);
+         it != std::sregex_iterator(); ++it) {
+      ++lines;
+      std::istringstream points((*it)[1].str());
+      double x = 0, y = 0;
+      char comma = 0;
+      while (points >> x >> comma >> y) {
+        EXPECT_TRUE(x > x0 + 1 && x < x1 - 1 && y > y0 + 1 && y < y1 - 1) << x << "," << y;
+      }
+    }
+    EXPECT_EQ(lines, colours_here.size() + (live_colour.empty() ? 0 : 1));
+  }
+  EXPECT_FALSE(live_colour.empty()) << "the memory plot shows the live bytes";
+  for (const auto& [name, colour] : colour_of) EXPECT_NE(colour, live_colour) << name;
+}
+
 // The allocators a report compares: under a sanitizer malloc is the sanitizer's, so rtalloc alone.
 #if RTALLOC_TEST_SANITIZED
 const std::string report_allocators = "rtalloc";
@@ -229,9 +314,12 @@ TEST(ReplayCommand, JsonReportHasEveryFigure) {
     EXPECT_NE(glibc_pool["reason"].get<std::string>().find("no pool"), std::string::npos)
         << "glibc has no pool";
   }
-  for (const char* plot : {"latency-allocate.svg", "latency-free.svg", "memory.svg"}) {
-    EXPECT_GT(fs::file_size(dir / "plots" / plot), 500u) << plot;
-  }
+  // Which run produced the report, and so the plots.
+  const nlohmann::json& run_info = report["run"];
+  EXPECT_EQ(run_info["date"].get<std::string>().size(), std::string("2026-11-21T14:03:59Z").size());
+  EXPECT_NE(run_info["command"].get<std::string>().find("--repeat 2"), std::string::npos);
+  EXPECT_EQ(run_info["allocators"].size(), report["allocators"].size());
+  check_plots(dir / "plots", report);
 }
 
 // No allocator keeps live data in less memory than the data itself: at every sample, the resident

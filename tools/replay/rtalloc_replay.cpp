@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -54,6 +55,7 @@ struct Options {
   int trace_fd = -1;   // internal: the worker's trace, shared by the parent
   bool callgrind = false;
   bool no_progress = false;
+  std::string command_line;  // how this run was started, for the report
 };
 
 // --- The trace, shared with the workers ----------------------------------------------------------
@@ -201,6 +203,16 @@ json trace_summary(const rtalloc::trace::Trace& trace, const std::string& path) 
           {"blocks_at_peak", peak.blocks_at_peak}};
 }
 
+// The time now, in UTC, to the second: "2026-11-21T14:03:59Z".
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / (1 << 20)); }
 
 std::string number_or_dash(const json& j, const char* key, const char* format = "{:.0f}") {
@@ -224,6 +236,8 @@ std::string not_comparable(const json& a) {
 }
 
 void print_report(const json& report) {
+  fmt::print("run {}: {}\n", report["run"]["date"].get<std::string>(),
+             report["run"]["command"].get<std::string>());
   const json& t = report["trace"];
   fmt::print(
       "trace {} ({}): {} operations (allocate {}, free {}, reallocate {}); "
@@ -312,20 +326,57 @@ void print_report(const json& report) {
   }
 }
 
+// The lines that say which run produced a plot: when, on which trace, how, and what was left out.
+std::vector<std::string> run_notes(const json& report) {
+  const json& run = report["run"];
+  std::string allocators;
+  for (const json& name : run["allocators"]) {
+    allocators += (allocators.empty() ? "" : ", ") + name.get<std::string>();
+  }
+  std::vector<std::string> notes = {
+      fmt::format("run {}: {} ({} operations), --repeat {}", run["date"].get<std::string>(),
+                  report["trace"]["path"].get<std::string>(),
+                  report["trace"]["operations"].get<std::uint64_t>(),
+                  report["options"]["repeat"].get<unsigned>()),
+      "allocators: " + allocators};
+  std::string left_out;
+  for (const json& a : report["allocators"]) {
+    if (!complete(a))
+      left_out += (left_out.empty() ? "" : ", ") + a["allocator"].get<std::string>();
+  }
+  if (!left_out.empty()) notes.push_back("left out, FAILED (see the report): " + left_out);
+  return notes;
+}
+
+// The same style for an allocator in every plot: its place in the table of allocators.
+rtalloc::replay::SeriesStyle allocator_style(const std::string& name) {
+  const std::vector<Backend>& all = rtalloc::replay::all_backends();
+  const auto at =
+      std::find_if(all.begin(), all.end(), [&](const Backend& b) { return b.name == name; });
+  return rtalloc::replay::series_style(static_cast<std::size_t>(at - all.begin()));
+}
+
 // Writes latency-allocate.svg, latency-free.svg and memory.svg into `dir`; returns their paths.
+// Allocators that failed allocations are left out, and the notes under each plot say so.
 std::vector<std::string> write_plots(const json& report, const std::string& dir) {
   namespace fs = std::filesystem;
+  using rtalloc::replay::Axis;
+  using rtalloc::replay::LineChart;
+  using rtalloc::replay::Series;
   fs::create_directories(dir);
   std::vector<std::string> written;
   const std::string trace_name = fs::path(report["trace"]["path"].get<std::string>()).filename();
+  const std::vector<std::string> notes = run_notes(report);
   for (const char* kind : {"allocate", "free"}) {
-    rtalloc::replay::LineChart chart{fmt::format("{} latency, {}", kind, trace_name),
-                                     {"latency (ns)", true},
-                                     {"fraction of operations at least this slow", true},
-                                     {}};
+    LineChart chart{fmt::format("{} latency, {}", kind, trace_name),
+                    notes,
+                    {"latency", true, Axis::Unit::nanoseconds},
+                    {"fraction of operations at least this slow", true},
+                    {}};
     for (const json& a : report["allocators"]) {
-      if (a.contains("error") || !a["latency"][kind].contains("exceedance")) continue;
-      rtalloc::replay::Series s{a["allocator"].get<std::string>(), {}};
+      if (!complete(a) || !a["latency"][kind].contains("exceedance")) continue;
+      const std::string name = a["allocator"].get<std::string>();
+      Series s{name, allocator_style(name), {}};
       for (const json& p : a["latency"][kind]["exceedance"]) {
         s.points.emplace_back(std::max(p[0].get<double>(), 1.0), p[1].get<double>());
       }
@@ -335,22 +386,27 @@ std::vector<std::string> write_plots(const json& report, const std::string& dir)
     rtalloc::replay::write_svg(chart, path);
     written.push_back(path);
   }
-  rtalloc::replay::LineChart chart{fmt::format("memory over time, {}", trace_name),
-                                   {"operations replayed", false},
-                                   {"MiB", false},
-                                   {}};
-  bool live_added = false;
+  LineChart chart{fmt::format("memory over time, {}", trace_name),
+                  notes,
+                  {"operations replayed", false, Axis::Unit::count},
+                  {"MiB (the most of each interval)", false},
+                  {}};
   for (const json& a : report["allocators"]) {
-    if (a.contains("error")) continue;
-    rtalloc::replay::Series live{"live bytes (trace)", {}};
-    rtalloc::replay::Series resident{a["allocator"].get<std::string>() + " resident", {}};
-    for (const json& p : a["memory"]["samples"]) {
-      const double op = p["op"].get<double>();
-      live.points.emplace_back(op, p["live_bytes"].get<double>() / (1 << 20));
-      resident.points.emplace_back(op, p["resident_bytes"].get<double>() / (1 << 20));
+    if (!complete(a)) continue;
+    const std::string name = a["allocator"].get<std::string>();
+    if (chart.series.empty()) {
+      // The trace's live bytes are the same for every allocator: drawn once, from the first.
+      Series live{"live bytes (trace)", rtalloc::replay::reference_style(), {}};
+      for (const json& p : a["memory"]["samples"]) {
+        live.points.emplace_back(p["op"].get<double>(), p["live_bytes"].get<double>() / (1 << 20));
+      }
+      chart.series.push_back(std::move(live));
     }
-    if (!live_added) chart.series.push_back(std::move(live));
-    live_added = true;
+    Series resident{name + " resident", allocator_style(name), {}};
+    for (const json& p : a["memory"]["samples"]) {
+      resident.points.emplace_back(p["op"].get<double>(),
+                                   p["resident_bytes"].get<double>() / (1 << 20));
+    }
     chart.series.push_back(std::move(resident));
   }
   const std::string path = (fs::path(dir) / "memory.svg").string();
@@ -417,6 +473,9 @@ int report_main(const Options& options) {
   const rtalloc::trace::Trace trace = rtalloc::trace::load(options.trace_path);
   const int trace_fd = share_trace(trace);
   json report;
+  report["run"] = {
+      {"date", utc_now()}, {"command", options.command_line}, {"allocators", json::array()}};
+  for (const Backend* b : chosen) report["run"]["allocators"].push_back(b->name);
   report["trace"] = trace_summary(trace, options.trace_path);
   report["options"] = {{"repeat", options.measure.repeat},
                        {"min_pool", options.measure.min_pool},
@@ -508,6 +567,8 @@ int main(int argc, char** argv) {
   app.add_option("--worker", options.worker, "internal: measure one allocator, print JSON")
       ->group("");
   app.add_option("--trace-fd", options.trace_fd, "internal: the worker's shared trace")->group("");
+  options.command_line = "rtalloc-replay";
+  for (int i = 1; i < argc; ++i) options.command_line += std::string(" ") + argv[i];
   try {
     app.parse(argc, argv);
     options.measure.pool_bytes = parse_bytes(pool_text);
