@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <trace/trace.hpp>
 #include <vector>
@@ -132,6 +134,28 @@ TEST(Capture, RecordsEveryAllocationFunctionCompressed) {
     EXPECT_EQ(one(7000010).align, static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));  // valloc
     EXPECT_EQ(one(7001001).align, 0u);  // calloc(7, 1000143)
   }
+}
+
+TEST(CaptureCommand, RefusesAProgramWithoutTheDashes) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("rtalloc_capture_dashes_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path touched = dir / "touched";
+  const fs::path err = dir / "stderr";
+  // Without --, touch must not run: the tool stops before starting anything.
+  const std::string command = std::string(RTALLOC_TRACE_COMMAND) + " -o " +
+                              (dir / "run.trace").string() + " touch " + touched.string() + " 2>" +
+                              err.string();
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_FALSE(fs::exists(touched));
+  EXPECT_FALSE(fs::exists(dir / "run.trace"));
+  std::ifstream in(err);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  EXPECT_NE(text.find("put -- before the program"), std::string::npos) << text;
+  fs::remove_all(dir);
 }
 
 }  // namespace

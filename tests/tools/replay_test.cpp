@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// rtalloc-replay: the replay rules, the smallest-pool search, zstd traces, and the report the
-// command prints with --json.
+// rtalloc-replay: the replay rules, the smallest-pool search, zstd traces, the report the command
+// prints (tables, --json, plots) and the bad input it refuses; trace_stats' options.
 #include <gtest/gtest.h>
 #if RTALLOC_TEST_HAVE_ZSTD
 #include <zstd.h>
@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,9 @@
 
 #ifndef RTALLOC_REPLAY_COMMAND
 #error "RTALLOC_REPLAY_COMMAND must name the rtalloc-replay program"
+#endif
+#ifndef RTALLOC_TRACE_STATS_COMMAND
+#error "RTALLOC_TRACE_STATS_COMMAND must name the trace_stats program"
 #endif
 
 namespace {
@@ -147,12 +151,11 @@ struct CommandResult {
   std::string err;  // standard error
 };
 
-// Runs rtalloc-replay with `arguments` (shell words) and collects its output.
-CommandResult run_replay(const std::string& arguments) {
+// Runs `program` with `arguments` (shell words) and collects its output.
+CommandResult run_command(const std::string& program, const std::string& arguments) {
   const fs::path err_path =
       fs::temp_directory_path() / ("rtalloc_replay_stderr_" + std::to_string(getpid()));
-  const std::string command =
-      std::string(RTALLOC_REPLAY_COMMAND) + " " + arguments + " 2>" + err_path.string();
+  const std::string command = program + " " + arguments + " 2>" + err_path.string();
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -164,6 +167,10 @@ CommandResult run_replay(const std::string& arguments) {
   result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
   fs::remove(err_path);
   return result;
+}
+
+CommandResult run_replay(const std::string& arguments) {
+  return run_command(RTALLOC_REPLAY_COMMAND, arguments);
 }
 
 // A folder of its own for one test, removed when the test ends.
@@ -436,6 +443,85 @@ TEST(ReplayCommand, AnAllocatorWithFailedAllocationsIsMarkedInEveryTable) {
     EXPECT_TRUE(glibc_reason_given) << run.out;
   } else {
     EXPECT_EQ(tables_with_rtalloc, 2u) << "allocators, latency:\n" << run.out;
+  }
+}
+
+TEST(TraceReader, RefusesALastLineWithoutItsNewline) {
+  try {
+    // "a 2 4096 16" cut after its "1": what is left reads as an alignment of 1.
+    rtalloc::trace::parse("# rtalloc-trace v1\na 1 10 0\na 2 4096 1", "cut.trace");
+    FAIL() << "a trace cut short was read";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cut.trace:3: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cut short"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(rtalloc::trace::parse("# rtalloc-trace v1\na 1 10 0\na 2 4096 1\n"));
+}
+
+TEST(TraceReader, RefusesADirectory) {
+  const TempDir temp("rtalloc_trace_directory");
+  try {
+    rtalloc::trace::load(temp.path.string());
+    FAIL() << "a directory was read as a trace";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
+// Each bad input is refused before any replay: a non-zero exit, nothing on stdout, and one line on
+// stderr that says what is wrong.
+TEST(ReplayCommand, RefusesBadInputWithOneLine) {
+  const TempDir temp("rtalloc_replay_bad_input");
+  const fs::path good = temp.path / "good.trace";
+  std::ofstream(good) << random_trace_text(2000, 100, 9);
+  const fs::path header_only = temp.path / "header.trace";
+  std::ofstream(header_only) << "# rtalloc-trace v1 program=nothing\n";
+  const fs::path cut = temp.path / "cut.trace";
+  const std::string whole = random_trace_text(2000, 100, 9);
+  std::ofstream(cut) << whole.substr(0, whole.size() - 1);  // the last line reads well without '\n'
+
+  const fs::path file = temp.path / "a-file";
+  std::ofstream(file) << "not a folder\n";
+  const std::string trace = " " + good.string();
+  const struct {
+    std::string arguments;
+    std::string says;
+  } cases[] = {
+      {header_only.string(), "no operations to replay"},
+      {"--pool -5" + trace, "'-5' is not a size"},
+      {"--pool 100000G" + trace, "more than this machine's memory"},
+      {"--pool 12X" + trace, "unknown suffix"},
+      {"--plots " + file.string() + trace, "is a file, not a folder"},
+      {temp.path.string(), "is a directory, not a trace"},
+      {"-a rtalloc,rtalloc" + trace, "names rtalloc twice"},
+      {"-a all,rtalloc" + trace, "names rtalloc twice"},
+      {cut.string(), "cut short"},
+      {"-a nothing" + trace, "unknown allocator 'nothing'"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.arguments);
+    const CommandResult run = run_replay("--repeat 1 --samples 10 " + c.arguments);
+    EXPECT_NE(run.status, 0);
+    EXPECT_EQ(run.out, "");
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+    EXPECT_TRUE(run.err.starts_with("rtalloc-replay: ")) << run.err;
+    EXPECT_NE(run.err.find(c.says), std::string::npos) << run.err;
+  }
+  EXPECT_EQ(fs::file_size(file), std::string("not a folder\n").size());
+}
+
+TEST(TraceStatsCommand, HelpAndBadInput) {
+  const CommandResult help = run_command(RTALLOC_TRACE_STATS_COMMAND, "--help");
+  EXPECT_EQ(help.status, 0) << help.err;
+  EXPECT_TRUE(help.out.starts_with("usage: trace_stats TRACE")) << help.out;
+  const TempDir temp("rtalloc_trace_stats");
+  const fs::path cut = temp.path / "cut.trace";
+  std::ofstream(cut) << "# rtalloc-trace v1\na 1 10 0\na 2 1";
+  for (const std::string& arguments :
+       {std::string("--frobnicate"), temp.path.string(), cut.string()}) {
+    const CommandResult run = run_command(RTALLOC_TRACE_STATS_COMMAND, arguments);
+    EXPECT_NE(run.status, 0) << arguments;
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << arguments << ": " << run.err;
   }
 }
 

@@ -22,6 +22,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #if RTALLOC_TRACE_HAVE_ZSTD
@@ -113,7 +114,20 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--library", library, "the capture library (default: the one beside this tool)");
   app.add_option("command", command, "the program and its arguments, after --")->required();
+  // Every error is one line on stderr.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "rtalloc-trace: " + std::string(e.what()) + "\n";
+  });
   try {
+    // Without --, the program's own options would be read as this tool's (or refused as unknown).
+    const auto has = [&](std::string_view word) {
+      return std::find(argv + 1, argv + argc, word) != argv + argc;
+    };
+    if (!has("--") && !has("-h") && !has("--help")) {
+      throw CLI::ValidationError("command",
+                                 "put -- before the program: rtalloc-trace -o FILE -- PROGRAM "
+                                 "[ARGS...]");
+    }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -363,7 +363,6 @@ std::vector<std::string> write_plots(const json& report, const std::string& dir)
   using rtalloc::replay::Axis;
   using rtalloc::replay::LineChart;
   using rtalloc::replay::Series;
-  fs::create_directories(dir);
   std::vector<std::string> written;
   const std::string trace_name = fs::path(report["trace"]["path"].get<std::string>()).filename();
   const std::vector<std::string> notes = run_notes(report);
@@ -423,6 +422,57 @@ const Backend& backend_named(const std::string& name) {
   return *b;
 }
 
+// The allocators --allocators names, in its order, "all" standing for every available one.
+// Throws CLI::ValidationError on an unknown name, or on one named twice.
+std::vector<const Backend*> chosen_backends(const std::vector<std::string>& names) {
+  std::vector<const Backend*> chosen;
+  const auto add = [&](const Backend& b) {
+    if (std::find(chosen.begin(), chosen.end(), &b) != chosen.end()) {
+      throw CLI::ValidationError("--allocators", "names " + b.name + " twice");
+    }
+    chosen.push_back(&b);
+  };
+  for (const std::string& name : names) {
+    if (name == "all") {
+      for (const Backend& b : rtalloc::replay::all_backends()) {
+        if (b.available) add(b);
+      }
+      continue;
+    }
+    const Backend& b = backend_named(name);
+    if (!b.available) {
+      std::fprintf(stderr,
+                   "rtalloc-replay: skipping %s: its library was not found when this tool "
+                   "was built\n",
+                   b.name.c_str());
+      continue;
+    }
+    add(b);
+  }
+  if (chosen.empty()) throw CLI::ValidationError("--allocators", "no available allocator named");
+  return chosen;
+}
+
+// Loads the trace and refuses one that has nothing to replay.
+rtalloc::trace::Trace load_trace(const std::string& path) {
+  rtalloc::trace::Trace trace = rtalloc::trace::load(path);
+  if (trace.ops.empty()) {
+    throw std::runtime_error(path + ": no operations to replay (the trace has only its header)");
+  }
+  return trace;
+}
+
+// Makes sure --plots names a folder the plots can be written to, before any replay runs.
+void prepare_plots_folder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::exists(dir, error) && !fs::is_directory(dir, error)) {
+    throw CLI::ValidationError("--plots", dir + " is a file, not a folder");
+  }
+  fs::create_directories(dir, error);
+  if (error) throw CLI::ValidationError("--plots", "cannot make " + dir + ": " + error.message());
+}
+
 int worker_main(const Options& options) {
   const Backend& backend = backend_named(options.worker);
   if (!backend.pool_heap()) {
@@ -447,30 +497,15 @@ int callgrind_main(const Options& options) {
                                " (run with LD_PRELOAD=" + backend.preload + ")");
     }
   }
-  const rtalloc::trace::Trace trace = rtalloc::trace::load(options.trace_path);
+  const rtalloc::trace::Trace trace = load_trace(options.trace_path);
   return rtalloc::replay::replay_for_callgrind(backend, trace, options.measure.pool_bytes);
 }
 
 int report_main(const Options& options) {
-  std::vector<const Backend*> chosen;
-  for (const std::string& name : options.allocators) {
-    if (name == "all") {
-      for (const Backend& b : rtalloc::replay::all_backends()) {
-        if (b.available) chosen.push_back(&b);
-      }
-      continue;
-    }
-    const Backend& b = backend_named(name);
-    if (!b.available) {
-      std::fprintf(stderr,
-                   "rtalloc-replay: skipping %s: its library was not found when this tool "
-                   "was built\n",
-                   b.name.c_str());
-      continue;
-    }
-    chosen.push_back(&b);
-  }
-  const rtalloc::trace::Trace trace = rtalloc::trace::load(options.trace_path);
+  // Every check of the input comes before the first replay.
+  const std::vector<const Backend*> chosen = chosen_backends(options.allocators);
+  const rtalloc::trace::Trace trace = load_trace(options.trace_path);
+  if (!options.plots_dir.empty()) prepare_plots_folder(options.plots_dir);
   const int trace_fd = share_trace(trace);
   json report;
   report["run"] = {
@@ -513,16 +548,36 @@ int list_main() {
   return 0;
 }
 
-// Sizes like 64M for --pool.
-std::uint64_t parse_bytes(const std::string& text) {
-  std::size_t used = 0;
-  const unsigned long long value = std::stoull(text, &used);
-  const std::string suffix = text.substr(used);
-  if (suffix.empty()) return value;
-  if (suffix == "k" || suffix == "K") return value << 10;
-  if (suffix == "M") return value << 20;
-  if (suffix == "G") return value << 30;
-  throw CLI::ValidationError("--pool", "a number of bytes with an optional k, M or G suffix");
+// A size like 64M for --pool: decimal digits and an optional k, M or G suffix; 0 asks for the
+// default. A pool larger than the machine's memory is refused: the timed replays make every page
+// of it resident.
+std::uint64_t parse_pool_bytes(const std::string& text) {
+  const auto wrong = [&](const std::string& why) {
+    return CLI::ValidationError("--pool", "'" + text + "' " + why);
+  };
+  const std::size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || text.empty()) {
+    throw wrong("is not a size: a number of bytes with an optional k, M or G suffix");
+  }
+  const std::string suffix = digits == std::string::npos ? "" : text.substr(digits);
+  unsigned shift = 0;
+  if (suffix == "k" || suffix == "K") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (!suffix.empty()) {
+    throw wrong("has an unknown suffix: use k, M or G");
+  }
+  const std::string number = text.substr(0, digits);
+  const std::uint64_t limit = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                              static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  if (number.size() > 19 || std::stoull(number) > (limit >> shift)) {
+    throw wrong(fmt::format("is more than this machine's memory ({:.1f} GiB)",
+                            static_cast<double>(limit) / (1 << 30)));
+  }
+  return std::stoull(number) << shift;
 }
 
 }  // namespace
@@ -567,11 +622,15 @@ int main(int argc, char** argv) {
   app.add_option("--worker", options.worker, "internal: measure one allocator, print JSON")
       ->group("");
   app.add_option("--trace-fd", options.trace_fd, "internal: the worker's shared trace")->group("");
+  // Every error is one line on stderr.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "rtalloc-replay: " + std::string(e.what()) + "\n";
+  });
   options.command_line = "rtalloc-replay";
   for (int i = 1; i < argc; ++i) options.command_line += std::string(" ") + argv[i];
   try {
     app.parse(argc, argv);
-    options.measure.pool_bytes = parse_bytes(pool_text);
+    options.measure.pool_bytes = parse_pool_bytes(pool_text);
     if (list) return list_main();
     if (options.trace_path.empty()) throw CLI::RequiredError("trace");
     options.measure.progress = !options.no_progress && isatty(STDERR_FILENO) == 1;
