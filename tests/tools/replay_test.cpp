@@ -221,7 +221,7 @@ void check_plots(const fs::path& dir, const nlohmann::json& report) {
     ASSERT_GT(svg.size(), 500u);
     EXPECT_NE(svg.find(report["run"]["date"].get<std::string>()), std::string::npos);
     EXPECT_NE(svg.find(report["trace"]["path"].get<std::string>()), std::string::npos);
-    EXPECT_NE(svg.find("--repeat " + report["options"]["repeat"].dump()), std::string::npos);
+    EXPECT_NE(svg.find("--repeat " + report["run"]["repeat"].dump()), std::string::npos);
     for (const nlohmann::json& name : report["run"]["allocators"]) {
       EXPECT_NE(svg.find(name.get<std::string>()), std::string::npos) << name;
     }
@@ -325,6 +325,8 @@ TEST(ReplayCommand, JsonReportHasEveryFigure) {
   const nlohmann::json& run_info = report["run"];
   EXPECT_EQ(run_info["date"].get<std::string>().size(), std::string("2026-11-21T14:03:59Z").size());
   EXPECT_NE(run_info["command"].get<std::string>().find("--repeat 2"), std::string::npos);
+  EXPECT_EQ(run_info["trace"], trace_path.string());
+  EXPECT_EQ(run_info["repeat"], 2);
   EXPECT_EQ(run_info["allocators"].size(), report["allocators"].size());
   check_plots(dir / "plots", report);
 }
@@ -421,6 +423,12 @@ TEST(ReplayCommand, AnAllocatorWithFailedAllocationsIsMarkedInEveryTable) {
   const CommandResult run = run_replay("--repeat 1 --samples 10 --min-pool --pool 64k -a " +
                                        report_allocators + " " + trace_path.string());
   ASSERT_EQ(run.status, 0) << run.err;
+  // The report opens with the run that produced it: date, trace, --repeat, allocators.
+  EXPECT_TRUE(run.out.starts_with("run 20")) << run.out;
+  EXPECT_NE(run.out.find(": " + trace_path.string() + " (20000 operations), --repeat 1\n"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("\nallocators: rtalloc"), std::string::npos) << run.out;
   std::size_t tables_with_rtalloc = 0;
   bool min_pool_found = false, glibc_reason_given = false;
   for (const std::vector<std::string>& table : tables_of(run.out)) {

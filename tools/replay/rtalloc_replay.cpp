@@ -235,9 +235,23 @@ std::string not_comparable(const json& a) {
                      a["failed_allocations"].get<std::uint64_t>(), pool);
 }
 
+// Which run produced a report: when, on which trace, how often, and the allocators it compared.
+std::vector<std::string> run_description(const json& report) {
+  const json& run = report["run"];
+  std::string allocators;
+  for (const json& name : run["allocators"]) {
+    allocators += (allocators.empty() ? "" : ", ") + name.get<std::string>();
+  }
+  return {fmt::format("run {}: {} ({} operations), --repeat {}", run["date"].get<std::string>(),
+                      run["trace"].get<std::string>(),
+                      report["trace"]["operations"].get<std::uint64_t>(),
+                      run["repeat"].get<unsigned>()),
+          "allocators: " + allocators};
+}
+
 void print_report(const json& report) {
-  fmt::print("run {}: {}\n", report["run"]["date"].get<std::string>(),
-             report["run"]["command"].get<std::string>());
+  for (const std::string& line : run_description(report)) fmt::print("{}\n", line);
+  fmt::print("command: {}\n\n", report["run"]["command"].get<std::string>());
   const json& t = report["trace"];
   fmt::print(
       "trace {} ({}): {} operations (allocate {}, free {}, reallocate {}); "
@@ -326,23 +340,14 @@ void print_report(const json& report) {
   }
 }
 
-// The lines that say which run produced a plot: when, on which trace, how, and what was left out.
+// The lines under a plot: which run produced it, and the allocators left out of it.
 std::vector<std::string> run_notes(const json& report) {
-  const json& run = report["run"];
-  std::string allocators;
-  for (const json& name : run["allocators"]) {
-    allocators += (allocators.empty() ? "" : ", ") + name.get<std::string>();
-  }
-  std::vector<std::string> notes = {
-      fmt::format("run {}: {} ({} operations), --repeat {}", run["date"].get<std::string>(),
-                  report["trace"]["path"].get<std::string>(),
-                  report["trace"]["operations"].get<std::uint64_t>(),
-                  report["options"]["repeat"].get<unsigned>()),
-      "allocators: " + allocators};
+  std::vector<std::string> notes = run_description(report);
   std::string left_out;
   for (const json& a : report["allocators"]) {
-    if (!complete(a))
+    if (!complete(a)) {
       left_out += (left_out.empty() ? "" : ", ") + a["allocator"].get<std::string>();
+    }
   }
   if (!left_out.empty()) notes.push_back("left out, FAILED (see the report): " + left_out);
   return notes;
@@ -508,8 +513,11 @@ int report_main(const Options& options) {
   if (!options.plots_dir.empty()) prepare_plots_folder(options.plots_dir);
   const int trace_fd = share_trace(trace);
   json report;
-  report["run"] = {
-      {"date", utc_now()}, {"command", options.command_line}, {"allocators", json::array()}};
+  report["run"] = {{"date", utc_now()},
+                   {"trace", options.trace_path},
+                   {"repeat", options.measure.repeat},
+                   {"allocators", json::array()},
+                   {"command", options.command_line}};
   for (const Backend* b : chosen) report["run"]["allocators"].push_back(b->name);
   report["trace"] = trace_summary(trace, options.trace_path);
   report["options"] = {{"repeat", options.measure.repeat},
