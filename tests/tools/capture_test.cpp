@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <trace/trace.hpp>
 #include <vector>
@@ -24,29 +27,73 @@ namespace fs = std::filesystem;
 using rtalloc::trace::Op;
 using rtalloc::trace::Trace;
 
-struct Capture {
+// One run of rtalloc-trace on capture_workload: its exit status and what it said on stderr.
+struct CommandRun {
   int status = -1;
-  std::vector<Trace> traces;  // the root process's first, then the others by file name
-  std::vector<std::string> files;
+  std::string err;
 };
 
-Capture capture(const std::string& mode, const std::string& suffix = "") {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("rtalloc_capture_test_" + mode + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path output = dir / ("run.trace" + suffix);
-  const std::string command = std::string(RTALLOC_TRACE_COMMAND) + " -o " + output.string() +
-                              " -- " + RTALLOC_CAPTURE_WORKLOAD + " " + mode + " 2>/dev/null";
-  Capture result;
+CommandRun run_capture(const fs::path& output, const std::string& options,
+                       const std::string& mode) {
+  const fs::path err = output.parent_path() / "stderr.txt";
+  const std::string command = std::string(RTALLOC_TRACE_COMMAND) + " " + options + " -o " +
+                              output.string() + " -- " + RTALLOC_CAPTURE_WORKLOAD + " " + mode +
+                              " 2>" + err.string();
+  CommandRun run;
   const int status = std::system(command.c_str());
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err);
+  run.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  fs::remove(err);
+  return run;
+}
+
+// The files in `dir`, sorted by name.
+std::vector<std::string> files_in(const fs::path& dir) {
+  std::vector<std::string> files;
   for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    result.files.push_back(e.path().string());
+    files.push_back(e.path().string());
   }
-  std::sort(result.files.begin(), result.files.end());
-  for (const std::string& f : result.files) result.traces.push_back(rtalloc::trace::load(f));
-  fs::remove_all(dir);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A folder of its own for one test, removed when the test ends.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+struct Capture {
+  int status = -1;
+  std::string err;            // what rtalloc-trace said
+  std::vector<Trace> traces;  // the root process's first, then the others by file name
+  std::vector<std::string> files;
+  std::vector<std::string> headers;  // each file's first line (plain traces only)
+};
+
+Capture capture(const std::string& mode, const std::string& suffix = "",
+                const std::string& options = "") {
+  const TempDir dir("rtalloc_capture_test_" + mode);
+  const CommandRun run = run_capture(dir.path / ("run.trace" + suffix), options, mode);
+  Capture result;
+  result.status = run.status;
+  result.err = run.err;
+  result.files = files_in(dir.path);
+  for (const std::string& f : result.files) {
+    result.traces.push_back(rtalloc::trace::load(f));
+    std::ifstream in(f);
+    std::string header;
+    std::getline(in, header);
+    result.headers.push_back(header);
+  }
   return result;
 }
 
@@ -132,6 +179,95 @@ TEST(Capture, RecordsEveryAllocationFunctionCompressed) {
     EXPECT_EQ(one(7000010).align, static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));  // valloc
     EXPECT_EQ(one(7001001).align, 0u);  // calloc(7, 1000143)
   }
+}
+
+TEST(CaptureCommand, RefusesAProgramWithoutTheDashes) {
+  const TempDir dir("rtalloc_capture_dashes");
+  const fs::path touched = dir.path / "touched";
+  const fs::path err = dir.path / "stderr";
+  // Without --, touch must not run: the tool stops before starting anything.
+  const std::string command = std::string(RTALLOC_TRACE_COMMAND) + " -o " +
+                              (dir.path / "run.trace").string() + " touch " + touched.string() +
+                              " 2>" + err.string();
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_FALSE(fs::exists(touched));
+  EXPECT_FALSE(fs::exists(dir.path / "run.trace"));
+  std::ifstream in(err);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  EXPECT_NE(text.find("put -- before the program"), std::string::npos) << text;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A second run into the same name is refused and leaves the first run's files as they were;
+// with --force it removes all of them (the child's too) before it starts, so that the folder
+// holds one run's files only.
+TEST(CaptureCommand, NeverOverwritesOrMixesTwoRuns) {
+  const TempDir dir("rtalloc_capture_two_runs");
+  const fs::path output = dir.path / "run.trace.xz";
+  ASSERT_EQ(run_capture(output, "", "fork").status, 0);
+  const std::vector<std::string> first = files_in(dir.path);
+  ASSERT_EQ(first.size(), 2u);
+  std::vector<std::string> contents;
+  for (const std::string& f : first) contents.push_back(read_text(f));
+
+  const CommandRun refused = run_capture(output, "", "functions");
+  EXPECT_NE(refused.status, 0);
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_NE(refused.err.find(output.string() + " is there"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
+  ASSERT_EQ(files_in(dir.path), first);
+  for (std::size_t i = 0; i < first.size(); ++i) EXPECT_EQ(read_text(first[i]), contents[i]);
+
+  const CommandRun forced = run_capture(output, "--force", "functions");
+  EXPECT_EQ(forced.status, 0) << forced.err;
+  const std::vector<std::string> now = files_in(dir.path);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0], output.string());
+  EXPECT_EQ(with_size(rtalloc::trace::load(now[0]), 7000005).size(), 1u) << "the second run's";
+}
+
+// rtalloc-trace lists every file it wrote with the program, the process id and the number of
+// operations in it; every file carries the same run name in its header.
+TEST(CaptureCommand, ListsWhatItWrote) {
+  const Capture c = capture("fork");
+  ASSERT_EQ(c.status, 0);
+  ASSERT_EQ(c.files.size(), 2u);
+  EXPECT_NE(c.err.find("wrote 2 traces"), std::string::npos) << c.err;
+  std::string run_word;
+  for (std::size_t i = 0; i < c.files.size(); ++i) {
+    SCOPED_TRACE(c.headers[i]);
+    const std::string& h = c.headers[i];
+    const std::size_t pid_at = h.find(" pid="), run_at = h.find(" run=");
+    ASSERT_NE(pid_at, std::string::npos);
+    ASSERT_NE(run_at, std::string::npos);
+    const std::string pid = h.substr(pid_at + 5, h.find(' ', pid_at + 1) - pid_at - 5);
+    const std::string run = h.substr(run_at + 5, h.find(' ', run_at + 1) - run_at - 5);
+    if (i == 0) run_word = run;
+    EXPECT_EQ(run, run_word) << "one run, one name";
+    const std::string line = "  " + c.files[i] + ": program capture_workload, pid " + pid + ", " +
+                             std::to_string(c.traces[i].ops.size()) + " operations\n";
+    EXPECT_NE(c.err.find(line), std::string::npos) << line << "in:\n" << c.err;
+  }
+  EXPECT_NE(c.headers[0], c.headers[1]) << "two processes, two ids";
+}
+
+// --no-children: the forked child records nothing; the parent's trace is as without the option.
+TEST(CaptureCommand, NoChildrenRecordsTheFirstProcessOnly) {
+  const Capture c = capture("fork", "", "--no-children");
+  ASSERT_EQ(c.status, 0);
+  ASSERT_EQ(c.traces.size(), 1u) << c.err;
+  EXPECT_EQ(with_size(c.traces[0], 7000001).size(), 100u);
+  EXPECT_TRUE(with_size(c.traces[0], 7000002).empty()) << "the child's allocation";
+  // A program the first process execs is still that process: both images are recorded.
+  const Capture e = capture("exec", "", "--no-children");
+  ASSERT_EQ(e.status, 0);
+  EXPECT_EQ(e.traces.size(), 2u) << e.err;
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 // - Operations made before the output file can be opened are kept in the buffer, which is
 //   written out when it fills, when the program exits, and before an exec.
 // - fork: the child starts a file of its own, opening with one `a` line per block it inherited
-//   (with fresh ids), so that its trace is complete; a child that only execs writes nothing.
+//   (with fresh ids), so that its trace is complete; a child that only execs writes nothing. With
+//   RTALLOC_TRACE_ONLY_ROOT=1 (rtalloc-trace --no-children) only the process rtalloc-trace
+//   started is recorded, through the programs it execs; its children record nothing.
 // - exec: the new program loads the library again and writes a file of its own.
 // - exit: the buffer is written by a destructor, and by _exit, which skips destructors. A program
 //   killed by a signal loses what is still in the buffer.
@@ -224,6 +226,7 @@ struct Recorder {
   bool own_ops = false;       // it has recorded an operation of its own since then
   bool finished = false;      // the program is exiting: write every line at once
   bool failed = false;        // the output could not be opened: stop recording
+  bool off = false;           // this process is not recorded (rtalloc-trace --no-children)
 };
 Recorder recorder;
 
@@ -284,12 +287,19 @@ int open_output() {
   return -1;
 }
 
+// The header: the program, this process's id, and the run it belongs to (RTALLOC_TRACE_RUN, which
+// rtalloc-trace sets so that it lists the files of its own run and no other).
 void write_header(int fd) {
   char line[512] = "# rtalloc-trace v1 program=";
   std::size_t n = std::strlen(line);
   const char* name = program_invocation_short_name;
-  for (; name != nullptr && *name != '\0' && n < 400; ++name) {
+  for (; name != nullptr && *name != '\0' && n < 300; ++name) {
     line[n++] = *name == ' ' ? '_' : *name;
+  }
+  if (const char* run = getenv("RTALLOC_TRACE_RUN"); run != nullptr && *run != '\0') {
+    std::memcpy(line + n, " run=", 5);
+    n += 5;
+    for (; *run != '\0' && *run != ' ' && n < 400; ++run) line[n++] = *run;
   }
   const char* pid_word = " pid=";
   std::memcpy(line + n, pid_word, 5);
@@ -306,7 +316,7 @@ void write_header(int fd) {
 
 // Writes the buffer out, opening the file first if need be. Called with the lock held.
 void flush() {
-  if (recorder.used == 0 || recorder.failed) return;
+  if (recorder.used == 0 || recorder.failed || recorder.off) return;
   if (recorder.fd < 0) {
     recorder.fd = open_output();
     if (recorder.fd < 0) {
@@ -321,6 +331,7 @@ void flush() {
 
 void append(const char* text, std::size_t n) {
   if (recorder.used + n > sizeof recorder.buffer) flush();
+  if (recorder.used + n > sizeof recorder.buffer) return;  // not written out: nowhere to put it
   std::memcpy(recorder.buffer + recorder.used, text, n);
   recorder.used += n;
 }
@@ -334,7 +345,7 @@ void end_line() {
 // --- Recording, called with the lock held -------------------------------------------------------
 
 void record_allocate(void* p, std::size_t size, std::size_t align) {
-  if (recorder.failed) return;
+  if (recorder.failed || recorder.off) return;
   const std::uint64_t id = recorder.next_id;
   if (!recorder.blocks.insert(reinterpret_cast<std::uintptr_t>(p), id, size, align)) return;
   ++recorder.next_id;
@@ -348,6 +359,7 @@ void record_allocate(void* p, std::size_t size, std::size_t align) {
 }
 
 void record_free(void* p) {
+  if (recorder.off) return;
   const Entry e = recorder.blocks.remove(reinterpret_cast<std::uintptr_t>(p));
   if (e.address == 0 || recorder.failed) return;
   append("f ", 2);
@@ -356,6 +368,7 @@ void record_free(void* p) {
 }
 
 void record_reallocate(void* old, void* p, std::size_t size) {
+  if (recorder.off) return;
   const Entry e = recorder.blocks.remove(reinterpret_cast<std::uintptr_t>(old));
   if (e.address == 0) {
     record_allocate(p, size, 0);
@@ -383,12 +396,23 @@ void before_fork() {
 
 void after_fork_in_parent() { pthread_mutex_unlock(&lock); }
 
+// True when only the process rtalloc-trace started is recorded (RTALLOC_TRACE_ONLY_ROOT=1), and
+// this is another one: a child forked from it, or a program such a child started.
+bool another_process_left_out() {
+  const char* only_root = getenv("RTALLOC_TRACE_ONLY_ROOT");
+  const char* root = getenv("RTALLOC_TRACE_ROOT_PID");
+  return only_root != nullptr && only_root[0] == '1' &&
+         (recorder.forked_child || root == nullptr || std::atol(root) != getpid());
+}
+
 void after_fork_in_child() {
   pthread_mutex_init(&lock, nullptr);
   if (recorder.fd >= 0) close(recorder.fd);
   recorder.fd = -1;
   recorder.used = 0;
   recorder.forked_child = true;
+  recorder.off = another_process_left_out();
+  if (recorder.off) return;
   // The inherited blocks come into being again, with this process's ids.
   recorder.next_id = 1;
   append_text("# inherited from the parent process\n");
@@ -414,6 +438,7 @@ void before_exec() {
 }
 
 __attribute__((constructor(101))) void start() {
+  recorder.off = another_process_left_out();
   resolve();
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "backends.hpp"
 
+#include <string>
+
+#include "heap_configs.hpp"
 #include "replay_config.hpp"
 
 namespace rtalloc::replay {
@@ -11,6 +14,13 @@ constexpr bool flex_available = true;
 constexpr bool flex_available = false;
 #endif
 
+// "Tlsf<33, 32>" and the like: the configuration's template arguments, from the type itself.
+template <class Heap>
+std::string tlsf_name() {
+  return "rtalloc::Tlsf<" + std::to_string(Heap::first_level_count) + ", " +
+         std::to_string(Heap::second_level_count) + ">";
+}
+
 const std::vector<Backend>& all_backends() {
   static const std::vector<Backend> backends = [] {
     const auto library = [](std::string name, std::string description, const char* path) {
@@ -18,20 +28,30 @@ const std::vector<Backend>& all_backends() {
       return b;
     };
     return std::vector<Backend>{
-        {"rtalloc", "rtalloc::Tlsf<> (33 x 32 classes), one pool", "default", "", true},
-        {"rtalloc-small", "rtalloc::TlsfSmall (10 x 16 classes), 64 KiB pools", "small", "", true},
-        {"rtalloc-sl16", "rtalloc::Tlsf with 16 classes per power of two, one pool", "sl16", "",
-         true},
-        {"rtalloc-sl64", "rtalloc::Tlsf with 64 classes per power of two, one pool", "sl64", "",
-         true},
-        {"rtalloc-flex", "rtalloc::FlexTlsf<OsPages>: grows by mapping pages", "flex", "",
-         flex_available},
-        library("rtalloc-malloc", "rtalloc's malloc library (LD_PRELOAD)",
+        {"rtalloc", tlsf_name<DefaultHeap>() + ", the default TLSF heap, over one pool", "default",
+         "", true},
+        {"rtalloc-small",
+         "rtalloc::TlsfSmall = " + tlsf_name<SmallHeap>() +
+             ", the microcontroller heap: blocks under 64 KiB, over pools of 64 KiB",
+         "small", "", true},
+        {"rtalloc-sl16", tlsf_name<Sl16Heap>() + ": 16 classes per power of two, over one pool",
+         "sl16", "", true},
+        {"rtalloc-sl64", tlsf_name<Sl64Heap>() + ": 64 classes per power of two, over one pool",
+         "sl64", "", true},
+        {"rtalloc-flex", "rtalloc::FlexTlsf<OsPages>: a TLSF heap that grows by mapping pages",
+         "flex", "", flex_available},
+        library("rtalloc-malloc",
+                "librtalloc_malloc.so: rtalloc's drop-in malloc, a FlexTlsf behind one mutex "
+                "(LD_PRELOAD)",
                 RTALLOC_REPLAY_RTALLOC_MALLOC),
-        {"glibc", "the C library's malloc", "", "", true},
-        library("jemalloc", "jemalloc (LD_PRELOAD)", RTALLOC_REPLAY_JEMALLOC),
-        library("mimalloc", "mimalloc (LD_PRELOAD)", RTALLOC_REPLAY_MIMALLOC),
-        library("tcmalloc", "tcmalloc, gperftools' minimal build (LD_PRELOAD)",
+        {"glibc", "glibc's malloc (ptmalloc), the C library's own", "", "", true},
+        library("jemalloc", "jemalloc: size-class arenas with thread caches (LD_PRELOAD)",
+                RTALLOC_REPLAY_JEMALLOC),
+        library("mimalloc", "mimalloc: free lists per page, with thread-local heaps (LD_PRELOAD)",
+                RTALLOC_REPLAY_MIMALLOC),
+        library("tcmalloc",
+                "tcmalloc, gperftools' minimal build: size classes with thread caches "
+                "(LD_PRELOAD)",
                 RTALLOC_REPLAY_TCMALLOC),
     };
   }();

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -230,6 +231,32 @@ __attribute__((no_sanitize("address", "thread"))) void own_resident_pages() {
   }
 }
 
+// Asks the malloc of this process to give the memory it holds free back to the kernel, so that a
+// replay starts as in a fresh program: memory the measuring process used and freed stays resident
+// in a malloc's free lists, and a replay in it would neither fault those pages in (faster than a
+// program is) nor grow the process (less resident memory than it needs). Each library has a call
+// of its own; rtalloc's heaps start in fresh mappings and need none.
+void release_free_memory(const Backend& backend) {
+  if (backend.pool_heap()) return;
+  void* const call =
+      dlsym(RTLD_DEFAULT, backend.name == "jemalloc"   ? "mallctl"
+                          : backend.name == "mimalloc" ? "mi_collect"
+                          : backend.name == "tcmalloc" ? "MallocExtension_ReleaseFreeMemory"
+                                                       : "malloc_trim");
+  if (call == nullptr) return;
+  if (backend.name == "jemalloc") {
+    // MALLCTL_ARENAS_ALL (4096): every arena.
+    using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+    reinterpret_cast<Mallctl>(call)("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+  } else if (backend.name == "mimalloc") {
+    reinterpret_cast<void (*)(bool)>(call)(true);
+  } else if (backend.name == "tcmalloc") {
+    reinterpret_cast<void (*)()>(call)();
+  } else {
+    reinterpret_cast<int (*)(std::size_t)>(call)(0);  // glibc, rtalloc's malloc library
+  }
+}
+
 // Reads every page of [p, p + bytes), so that it is mapped before a measurement starts.
 void touch_pages_read(const void* p, std::size_t bytes) {
   const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -237,27 +264,54 @@ void touch_pages_read(const void* p, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; i += page) static_cast<void>(bytes_at[i]);
 }
 
-// Resident bytes of this process, from /proc/self/statm (no allocation).
-class ResidentBytes {
+// Resident memory of this process, read from /proc without allocating: what it is now (statm),
+// and the most it has been since the last reset_peak() (the kernel's high-water mark VmHWM, which
+// writing "5" to /proc/self/clear_refs resets). The mark catches a peak inside one operation, such
+// as a block copied to its new place before the old one is unmapped, but the kernel keeps it from
+// per-CPU counters that may lag by some pages; statm is exact. Without clear_refs (Linux before
+// 4.0, some sandboxes) the mark is not used.
+class ResidentMemory {
  public:
-  ResidentBytes() : fd_(open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) {}
-  ~ResidentBytes() {
-    if (fd_ >= 0) close(fd_);
+  ResidentMemory()
+      : statm_(open("/proc/self/statm", O_RDONLY | O_CLOEXEC)),
+        status_(open("/proc/self/status", O_RDONLY | O_CLOEXEC)),
+        clear_refs_(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC)) {
+    tracks_peak_ = status_ >= 0 && reset_peak();
   }
-  ResidentBytes(const ResidentBytes&) = delete;
-  ResidentBytes& operator=(const ResidentBytes&) = delete;
-  std::uint64_t read() const {
+  ~ResidentMemory() {
+    for (const int fd : {statm_, status_, clear_refs_}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  ResidentMemory(const ResidentMemory&) = delete;
+  ResidentMemory& operator=(const ResidentMemory&) = delete;
+
+  std::uint64_t now() const {
     char text[128];
-    const ssize_t n = fd_ < 0 ? -1 : pread(fd_, text, sizeof text - 1, 0);
+    const ssize_t n = statm_ < 0 ? -1 : pread(statm_, text, sizeof text - 1, 0);
     if (n <= 0) return 0;
     text[n] = '\0';
     const char* p = std::strchr(text, ' ');
     if (p == nullptr) return 0;
     return std::strtoull(p + 1, nullptr, 10) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   }
+  // The kernel's mark: the most resident since the last reset; 0 when it is not used.
+  std::uint64_t peak_since_reset() const {
+    if (!tracks_peak_) return 0;
+    static char text[1 << 14];
+    const ssize_t n = pread(status_, text, sizeof text - 1, 0);
+    if (n <= 0) return 0;
+    text[n] = '\0';
+    const char* line = std::strstr(text, "\nVmHWM:");
+    return line == nullptr ? 0 : std::strtoull(line + 7, nullptr, 10) * 1024;  // in kB
+  }
+  bool reset_peak() const { return clear_refs_ >= 0 && write(clear_refs_, "5", 1) == 1; }
 
  private:
-  int fd_;
+  int statm_;
+  int status_;
+  int clear_refs_;
+  bool tracks_peak_ = false;
 };
 
 // What the child reports to its parent, in shared memory.
@@ -271,7 +325,8 @@ struct RunReport {
 // One point of the memory-over-time series.
 struct Sample {
   std::uint64_t op;           // operations replayed so far
-  std::uint64_t footprint;    // resident bytes gained since the replay began
+  std::uint64_t resident;     // the most resident bytes gained since the replay began, in the
+                              // operations since the previous sample
   std::int64_t largest_free;  // pool heaps: largest free block; -1 when unknown
   std::int64_t free_bytes;    // pool heaps: bytes in free blocks; -1 when unknown
   std::uint64_t heap_used;    // pool heaps: bytes in used blocks, headers included; 0 otherwise
@@ -445,38 +500,56 @@ void latency_run(TraceView trace, std::size_t pool_bytes, std::uint32_t* best, R
   report->failed = failed;
 }
 
-// A replay that samples memory use every `interval` operations (and after the last).
+// A program writes the memory it asks for; an allocator that hands out fresh pages would otherwise
+// look as if it needed none. One byte of every page of the block is written.
+inline void write_every_page(void* block, std::uint64_t size, std::uint64_t page) {
+  if (block == nullptr || size == 0) return;
+  auto* bytes = static_cast<volatile unsigned char*>(block);
+  for (std::uint64_t at = 0; at < size; at += page) bytes[at] = 1;
+  bytes[size - 1] = 1;  // the stride from an unaligned start can stop short of the last page
+}
+
+// A replay that samples memory use every `interval` operations (and after the last). A sample
+// holds the most resident memory of the operations since the previous one, so that a short peak
+// between two samples is not lost.
 template <class Setup>
 void memory_run(TraceView trace, std::size_t pool_bytes, std::uint64_t interval, Sample* samples,
-                RunReport* report) {
+                std::size_t sample_count, RunReport* report) {
   Mapping slot_memory = make_slots(trace);
   touch_pages(slot_memory.data(), slot_memory.size());
   void** slots = slot_memory.as<void*>();
-  // The trace is read through a mapping the child has not used yet: map it all first, so that the
-  // footprint counts the allocator's pages only.
+  // What the child reads and writes besides the allocator's memory is mapped first, so that the
+  // gain counts the allocator's pages only: the trace, and the results shared with the parent.
   touch_pages_read(trace.ops.data(), trace.ops.size() * sizeof(Op));
-  const ResidentBytes resident;
-  const std::uint64_t resident_before = resident.read();
+  touch_pages(reinterpret_cast<std::byte*>(samples), sample_count * sizeof(Sample));
+  touch_pages(reinterpret_cast<std::byte*>(report), sizeof *report);
+  own_resident_pages();
+  const ResidentMemory resident;
+  static_cast<void>(resident.peak_since_reset());  // maps the pages the reading itself uses
+  const std::uint64_t resident_before = resident.now();
+  resident.reset_peak();
   const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   Setup setup(pool_bytes, false);
   const std::size_t n = trace.ops.size();
   std::size_t taken = 0;
   std::uint64_t failed = 0;
+  std::uint64_t highest = 0;  // the most resident after an operation of this interval
   for (std::size_t i = 0; i < n; ++i) {
     const Op& op = trace.ops[i];
     failed += replay_op(op, setup.calls, slots) ? 0u : 1u;
-    // A program writes the memory it asks for; an allocator that hands out fresh pages would
-    // otherwise look as if it needed none. One byte per page is written.
     if (op.kind != Op::Kind::free) {
-      auto* block = static_cast<volatile unsigned char*>(
-          slots[op.kind == Op::Kind::allocate ? op.id : op.new_id]);
-      for (std::uint64_t at = 0; block != nullptr && at < op.size; at += page) block[at] = 1;
+      write_every_page(slots[op.kind == Op::Kind::allocate ? op.id : op.new_id], op.size, page);
     }
+    // Read after every operation (under a microsecond): exact at each operation's end, where the
+    // trace's live bytes are counted too; the kernel's mark adds what happened inside one.
+    highest = std::max(highest, resident.now());
     if ((i + 1) % interval == 0 || i + 1 == n) {
+      const std::uint64_t top = std::max(highest, resident.peak_since_reset());
       const Gauge gauge = setup.gauge();
-      const std::uint64_t now = resident.read();
-      samples[taken++] = {i + 1, now > resident_before ? now - resident_before : 0,
+      samples[taken++] = {i + 1, top > resident_before ? top - resident_before : 0,
                           gauge.largest_free, gauge.free_bytes, gauge.used};
+      highest = 0;
+      resident.reset_peak();
     }
     if ((i & progress_mask) == 0) report->ops_done.store(i, std::memory_order_relaxed);
   }
@@ -527,34 +600,40 @@ json latency_figures(std::vector<std::uint32_t>& ticks, double ticks_per_nanosec
   return out;
 }
 
+// Every replay runs first, each in a child forked from this process in the same state, and the
+// figures are worked out only afterwards: what this process allocates for them (millions of
+// latencies to sort) would otherwise be left free in the allocator under test when the next replay
+// starts, for that replay to run in.
 template <class Setup>
 json measure_with(const Backend& backend, TraceView trace, const MeasureOptions& options,
                   std::size_t pool_bytes) {
   const std::size_t n = trace.ops.size();
   Mapping report_memory(sizeof(RunReport), true, true);
   auto* report = new (report_memory.data()) RunReport{};
-  json out;
   const auto label = [&](const char* what, unsigned run) {
     return backend.name + ": " + what + " " + std::to_string(run) + "/" +
            std::to_string(options.repeat);
   };
-  const auto finish_line = [&] {
-    if (options.progress) std::fprintf(stderr, "\r%*s\r", 80, "");
+  const auto in_child = [&](const char* what, const std::string& progress_label, auto&& replay) {
+    run_in_child(
+        what,
+        [&] {
+          release_free_memory(backend);
+          replay();
+        },
+        report, n, progress_label, options.progress);
   };
 
   // Throughput: the fastest of `repeat` whole replays.
   std::vector<double> ns_per_op;
+  ns_per_op.reserve(options.repeat);
   std::uint64_t failed = 0;
   for (unsigned run = 1; run <= options.repeat; ++run) {
-    run_in_child(
-        "throughput", [&] { throughput_run<Setup>(trace, pool_bytes, report); }, report, n,
-        label("throughput", run), options.progress);
+    in_child("throughput", label("throughput", run),
+             [&] { throughput_run<Setup>(trace, pool_bytes, report); });
     ns_per_op.push_back(static_cast<double>(report->elapsed_ns) / static_cast<double>(n));
     failed = report->failed;
   }
-  out["throughput"] = {{"ns_per_op", *std::min_element(ns_per_op.begin(), ns_per_op.end())},
-                       {"runs_ns_per_op", ns_per_op}};
-  out["failed_allocations"] = failed;
 
   // Latency: each operation's minimum over `repeat` replays.
   const double tick_rate = ticks_per_ns();
@@ -563,10 +642,25 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
   auto* best = best_memory.as<std::uint32_t>();
   std::fill(best, best + n, UINT32_MAX);
   for (unsigned run = 1; run <= options.repeat; ++run) {
-    run_in_child(
-        "latency", [&] { latency_run<Setup>(trace, pool_bytes, best, report); }, report, n,
-        label("latency", run), options.progress);
+    in_child("latency", label("latency", run),
+             [&] { latency_run<Setup>(trace, pool_bytes, best, report); });
   }
+
+  // Memory over time.
+  const std::uint64_t samples_wanted = std::max(options.memory_samples, 2u);
+  const std::uint64_t interval = std::max<std::uint64_t>(n / samples_wanted, 1);
+  const std::size_t sample_count = n / interval + 2;
+  Mapping sample_memory(sample_count * sizeof(Sample), true, true);
+  auto* samples = sample_memory.as<Sample>();
+  in_child("memory", backend.name + ": memory over time",
+           [&] { memory_run<Setup>(trace, pool_bytes, interval, samples, sample_count, report); });
+  if (options.progress) std::fprintf(stderr, "\r%*s\r", 80, "");
+
+  json out;
+  out["throughput"] = {{"ns_per_op", *std::min_element(ns_per_op.begin(), ns_per_op.end())},
+                       {"runs_ns_per_op", ns_per_op}};
+  out["failed_allocations"] = failed;
+
   json latency = {{"counter", counter_is_tsc ? "tsc" : "steady_clock"},
                   {"ticks_per_ns", tick_rate},
                   {"timer_overhead_ticks", overhead},
@@ -582,19 +676,12 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
   }
   out["latency"] = std::move(latency);
 
-  // Memory over time.
-  const std::uint64_t samples_wanted = std::max(options.memory_samples, 2u);
-  const std::uint64_t interval = std::max<std::uint64_t>(n / samples_wanted, 1);
-  Mapping sample_memory((n / interval + 2) * sizeof(Sample), true, true);
-  auto* samples = sample_memory.as<Sample>();
-  run_in_child(
-      "memory", [&] { memory_run<Setup>(trace, pool_bytes, interval, samples, report); }, report, n,
-      backend.name + ": memory over time", options.progress);
-  finish_line();
+  // The live bytes of each sample are, like its resident memory, the most of its interval.
   std::vector<std::uint64_t> size_of(std::size_t{trace.max_id} + 1, 0);
   std::uint64_t live = 0;
+  std::uint64_t live_in_interval = 0;
   json series = json::array();
-  std::uint64_t peak_footprint = 0;
+  std::uint64_t peak_resident = 0;
   std::size_t next_sample = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Op& op = trace.ops[i];
@@ -602,10 +689,12 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
     if (op.kind == Op::Kind::allocate) size_of[op.id] = op.size;
     if (op.kind == Op::Kind::reallocate) size_of[op.new_id] = op.size;
     if (op.kind != Op::Kind::free) live += op.size;
+    live_in_interval = std::max(live_in_interval, live);
     if (samples[next_sample].op == i + 1) {
       const Sample& s = samples[next_sample++];
-      peak_footprint = std::max(peak_footprint, s.footprint);
-      json point = {{"op", s.op}, {"live_bytes", live}, {"footprint_bytes", s.footprint}};
+      peak_resident = std::max(peak_resident, s.resident);
+      json point = {{"op", s.op}, {"live_bytes", live_in_interval}, {"resident_bytes", s.resident}};
+      live_in_interval = 0;
       if (s.largest_free >= 0) {
         point["largest_free_bytes"] = s.largest_free;
         point["heap_used_bytes"] = s.heap_used;
@@ -617,7 +706,7 @@ json measure_with(const Backend& backend, TraceView trace, const MeasureOptions&
       series.push_back(std::move(point));
     }
   }
-  out["memory"] = {{"peak_footprint_bytes", peak_footprint}, {"samples", std::move(series)}};
+  out["memory"] = {{"peak_resident_bytes", peak_resident}, {"samples", std::move(series)}};
   if (backend.pool_heap()) out["check"] = report->checked_ok == 1;
   return out;
 }
@@ -644,10 +733,12 @@ json measure_heap(const Backend& backend, TraceView trace, const MeasureOptions&
                                      static_cast<double>(std::max<std::uint64_t>(peak, 1))},
           {"tries", found.tries},
           {"resolution_bytes", found.resolution}};
+    } else if (largest_request > Heap::max_allocation) {
+      out["min_pool"] = {{"reason", fmt::format("a request of {} bytes is larger than the heap's "
+                                                "largest block ({} bytes)",
+                                                largest_request, Heap::max_allocation)}};
     } else {
-      out["min_pool"] = {{"error",
-                          "no pool fits: a request exceeds the heap's largest block, or "
-                          "nothing up to 1 TiB replays the trace"}};
+      out["min_pool"] = {{"reason", "nothing up to 1 TiB replays the trace"}};
     }
   }
   return out;
@@ -672,12 +763,18 @@ std::string check_malloc_source(const Backend& backend) {
   return {};
 }
 
-json measure(const Backend& backend, TraceView trace, const MeasureOptions& options) {
-  const trace::Peak peak = trace::peak_live(trace.ops, trace.max_id);
-  std::uint64_t largest_request = 0;
+TraceFigures trace_figures(TraceView trace) {
+  TraceFigures figures;
+  figures.peak_live_bytes = trace::peak_live(trace.ops, trace.max_id).peak_live_bytes;
   for (const Op& op : trace.ops) {
-    if (op.kind != Op::Kind::free) largest_request = std::max(largest_request, op.size);
+    if (op.kind != Op::Kind::free)
+      figures.largest_request = std::max(figures.largest_request, op.size);
   }
+  return figures;
+}
+
+json measure(const Backend& backend, TraceView trace, const TraceFigures& figures,
+             const MeasureOptions& options) {
   json out;
   if (backend.heap_config == "flex") {
 #if RTALLOC_REPLAY_HAVE_FLEX
@@ -687,19 +784,18 @@ json measure(const Backend& backend, TraceView trace, const MeasureOptions& opti
 #endif
   } else if (backend.pool_heap()) {
     const bool known = visit_config(backend.heap_config, [&]<class Heap>(std::type_identity<Heap>) {
-      out = measure_heap<Heap>(backend, trace, options, peak.peak_live_bytes, largest_request);
+      out = measure_heap<Heap>(backend, trace, options, figures.peak_live_bytes,
+                               figures.largest_request);
     });
     if (!known) throw std::runtime_error("unknown heap configuration " + backend.heap_config);
   } else {
-    // Loading the trace freed large buffers; glibc keeps such memory unless asked to give it
-    // back, and would then replay partly in memory that is already resident.
-    if (backend.name == "glibc") {
-      if (const auto trim =
-              reinterpret_cast<int (*)(std::size_t)>(dlsym(RTLD_DEFAULT, "malloc_trim"))) {
-        trim(0);
-      }
-    }
     out = measure_with<MallocSetup>(backend, trace, options, 0);
+  }
+  if (options.min_pool && !backend.fixed_pool()) {
+    out["min_pool"] = {{"reason", backend.pool_heap()
+                                      ? "it grows by mapping pages, so it has no pool to size"
+                                      : "a malloc takes memory from the kernel as it goes, so it "
+                                        "has no pool to size"}};
   }
   out["allocator"] = backend.name;
   out["description"] = backend.description;

@@ -18,11 +18,22 @@ struct MeasureOptions {
   bool progress = false;          // draw a progress bar on stderr
 };
 
+// What the measurements need to know about the whole trace. Worked out by the process that read
+// the trace and handed to the workers with it, so that a worker allocates nothing for it (memory
+// it freed would be left in the allocator under test).
+struct TraceFigures {
+  std::uint64_t peak_live_bytes = 0;
+  std::uint64_t largest_request = 0;  // the largest size an allocation or a resize asks for
+};
+TraceFigures trace_figures(TraceView trace);
+
 // Measures `backend`, which must be the allocator of this process (malloc replacements: loaded
 // by LD_PRELOAD; rtalloc heaps: always). Every replay runs in a child forked from this process, so
-// that all of them start from the same state. Returns the results as JSON (docs/tools.md lists
-// the fields). Throws std::runtime_error when a replay cannot run.
-nlohmann::json measure(const Backend& backend, TraceView trace, const MeasureOptions& options);
+// that all of them start from the same state, and the malloc-based allocators first give back
+// the memory they hold free. Returns the results as JSON (docs/tools.md lists the fields). Throws
+// std::runtime_error when a replay cannot run.
+nlohmann::json measure(const Backend& backend, TraceView trace, const TraceFigures& figures,
+                       const MeasureOptions& options);
 
 // One replay in this process through the C entry points rtalloc_replay_allocate,
 // rtalloc_replay_deallocate and rtalloc_replay_reallocate, for counting instructions with

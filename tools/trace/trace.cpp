@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,10 @@ struct FileCloser {
 };
 
 std::string read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw std::runtime_error(path + ": is a directory, not a trace");
+  }
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   std::string bytes;
@@ -170,7 +175,9 @@ class Parser {
                              what);
   }
 
-  // Moves line_ to the next line (without its '\n' or a trailing '\r'); false at the end.
+  // Moves line_ to the next line (without its '\n' or a trailing '\r'); false at the end. Every
+  // line ends in '\n': a last line without one was cut off (a recording that did not finish, a
+  // file copied in part), and what is left of it may still parse, with a wrong number.
   bool next_line() {
     if (rest_.empty()) return false;
     const std::size_t end = rest_.find('\n');
@@ -179,6 +186,9 @@ class Parser {
     if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
     ++line_number_;
     pos_ = 0;
+    if (end == std::string_view::npos) {
+      fail("the last line has no newline at its end: the trace is cut short");
+    }
     return true;
   }
 

@@ -47,7 +47,8 @@ struct Trace {
 // name; zstd needs a build with libzstd (otherwise such a file is refused with a message).
 // Throws std::runtime_error with a "path:line: what" message on an unreadable file or malformed
 // input: a missing or unsupported header, an unknown operation, a bad number, an alignment that is
-// not a power of two, a free or resize of a block that is not live, or an id out of order.
+// not a power of two, a free or resize of a block that is not live, an id out of order, or a last
+// line without its newline (a trace cut short). A directory is refused as such.
 Trace load(const std::string& path);
 
 // Parses trace text already in memory; `source` names it in error messages. Same checks as load().

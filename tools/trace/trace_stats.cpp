@@ -3,11 +3,13 @@
 // sizes) and how long reading them took.
 //
 //   trace_stats TRACE...
+//   trace_stats --help
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <string_view>
 #include <vector>
 
 #include "trace/trace.hpp"
@@ -59,16 +61,37 @@ void print_stats(const char* path) {
   std::printf("  peak live      %llu bytes in %llu blocks\n",
               static_cast<unsigned long long>(peak.peak_live_bytes),
               static_cast<unsigned long long>(peak.blocks_at_peak));
-  std::printf("  request bytes  median %llu, p90 %llu, p99 %llu, max %llu\n", percentile(0.5),
-              percentile(0.9), percentile(0.99), percentile(1.0));
+  if (sizes.empty()) {
+    std::printf("  request bytes  - (no requests)\n");
+  } else {
+    std::printf("  request bytes  median %llu, p90 %llu, p99 %llu, max %llu\n", percentile(0.5),
+                percentile(0.9), percentile(0.99), percentile(1.0));
+  }
   std::printf("  load time      %.2f s\n", load_time.count());
 }
+
+constexpr const char* usage =
+    "usage: trace_stats TRACE...\n"
+    "Prints what is in each allocation trace (plain, .xz or .zst): operation counts, peak live\n"
+    "bytes, request sizes, and how long reading it took.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(usage, stdout);
+      return 0;
+    }
+    if (arg.starts_with("-")) {
+      std::fprintf(stderr, "trace_stats: unknown option %s (usage: trace_stats TRACE...)\n",
+                   argv[i]);
+      return 2;
+    }
+  }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s TRACE...\n", argv[0]);
+    std::fputs(usage, stderr);
     return 2;
   }
   try {
