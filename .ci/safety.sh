@@ -97,7 +97,7 @@ valgrind_dir=${prefix}valgrind
 # Tests that write the heap's own bytes on purpose, to show that check() finds the damage: with
 # pools poisoned, ASan rightly stops them. They run in every other preset. (memcheck_suite.sh
 # leaves out the same GoogleTest cases.)
-deliberate_damage='CheckDetectsDamaged|CheckPoolFindsDamageInThatPoolOnly|^c_api_test$'
+deliberate_damage='CheckDetectsDamaged|CheckPoolFindsDamageInThatPoolOnly|AssertionsCatchDamaged|^c_api_test$'
 
 step "fuzz preset: build" build fuzz "$fuzz_dir"
 step "fuzz preset: test suite" suite "$fuzz_dir" --exclude-regex "$deliberate_damage"

@@ -268,13 +268,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   std::size_t extend_pool(void* pool_memory, void* memory, std::size_t bytes) noexcept {
     detail::HeapCodeScope scope;
     Pool* pool = pool_at(pool_memory);
-    if constexpr (checks_enabled) {
-      if (!is_registered(pool)) {
-        detail::report(ErrorCode::invalid_pool, "extend_pool: not a pool of this heap", this,
-                       pool_memory);
-        return 0;
-      }
-    }
+    if (!is_known_pool(pool_memory, "extend_pool: not a pool of this heap")) return 0;
     const auto start = reinterpret_cast<std::uintptr_t>(memory);
     if (memory != pool->end || bytes > std::numeric_limits<std::uintptr_t>::max() - start) {
       detail::report(ErrorCode::invalid_pool, "extend_pool: memory not adjacent to the pool", this,
@@ -321,13 +315,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   bool remove_pool(void* pool_memory) noexcept {
     detail::HeapCodeScope scope;
     Pool* pool = pool_at(pool_memory);
-    if constexpr (checks_enabled) {
-      if (!is_registered(pool)) {
-        detail::report(ErrorCode::invalid_pool, "remove_pool: not a pool of this heap", this,
-                       pool_memory);
-        return false;
-      }
-    }
+    if (!is_known_pool(pool_memory, "remove_pool: not a pool of this heap")) return false;
     Block* first = first_block(pool);
     if (!is_free(first) || block_at(first, block_size(first)) != sentinel_of(pool)) return false;
     unlink_free_block(first);
@@ -1128,11 +1116,18 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     --pool_count_;
   }
 
-  bool is_registered(const Pool* pool) const noexcept {
-    for (const Pool* p = pools_; p != nullptr; p = p->next) {
-      if (p == pool) return true;
+  // Checked builds: is `pool_memory` (the pointer given to add_pool) one of
+  // the heap's pools? Reports invalid_pool with `message` if not. O(pools);
+  // release builds trust the caller, O(1).
+  bool is_known_pool(const void* pool_memory, const char* message) const noexcept {
+    if constexpr (checks_enabled) {
+      for (const Pool* p = pools_; p != nullptr; p = p->next) {
+        if (p == pool_at(pool_memory)) return true;
+      }
+      detail::report(ErrorCode::invalid_pool, message, this, pool_memory);
+      return false;
     }
-    return false;
+    return true;
   }
 
   // Checked builds: does [begin, end) overlap a pool? Reports pool_overlap.

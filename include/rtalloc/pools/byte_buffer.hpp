@@ -228,17 +228,40 @@ class ChunkChain {
   std::size_t chunks_ = 0;
 };
 
+/// What ByteBuffer and ByteDeque share: their chain of chunks, and the
+/// questions every byte container answers about it.
+template <std::size_t ChunkBytes>
+class ChunkSequence {
+ public:
+  using Pool = ByteChunkPool<ChunkBytes>;
+
+  /// Gives every chunk back to the pool. O(chunks).
+  void clear() noexcept { chain_.clear(); }
+  /// Bytes held. O(1).
+  std::size_t size() const noexcept { return chain_.size(); }
+  /// True if no byte is held. O(1).
+  bool empty() const noexcept { return chain_.size() == 0; }
+  /// Bytes the chunks held can hold. O(1).
+  std::size_t capacity() const noexcept { return chain_.capacity(); }
+
+ protected:
+  explicit ChunkSequence(Pool& pool) noexcept : chain_(pool) {}
+  ChunkChain<ChunkBytes> chain_;
+};
+
 }  // namespace detail
 
 /// A growable byte sequence stored as a chain of chunks. Not thread-safe.
 /// Costs: append O(bytes / ChunkBytes + 1); copy_out and write
 /// O(chunks before the offset + bytes); clear O(chunks).
 template <std::size_t ChunkBytes>
-class ByteBuffer {
+class ByteBuffer : public detail::ChunkSequence<ChunkBytes> {
+  using detail::ChunkSequence<ChunkBytes>::chain_;
+
  public:
   using Pool = ByteChunkPool<ChunkBytes>;
 
-  explicit ByteBuffer(Pool& pool) noexcept : chain_(pool) {}
+  explicit ByteBuffer(Pool& pool) noexcept : detail::ChunkSequence<ChunkBytes>(pool) {}
 
   /// Appends all of `bytes`, or nothing (exhausted, contents unchanged).
   PoolError append(std::span<const std::byte> bytes) noexcept { return chain_.append(bytes); }
@@ -258,24 +281,15 @@ class ByteBuffer {
   void for_each_chunk(F&& f) const {
     chain_.for_each_chunk(f);
   }
-
-  /// Gives every chunk back to the pool.
-  void clear() noexcept { chain_.clear(); }
-
-  /// Bytes held.
-  std::size_t size() const noexcept { return chain_.size(); }
-  /// Bytes the buffer's chunks can hold.
-  std::size_t capacity() const noexcept { return chain_.capacity(); }
-
- private:
-  detail::ChunkChain<ChunkBytes> chain_;
 };
 
 /// FIFO bytes: push at the back, pop from the front, chunks given back as
 /// they empty. Not thread-safe (see ByteQueue). Push and pop cost
 /// O(bytes / ChunkBytes + 1).
 template <std::size_t ChunkBytes>
-class ByteDeque {
+class ByteDeque : public detail::ChunkSequence<ChunkBytes> {
+  using detail::ChunkSequence<ChunkBytes>::chain_;
+
  public:
   using Pool = ByteChunkPool<ChunkBytes>;
 
@@ -286,7 +300,7 @@ class ByteDeque {
     explicit operator bool() const noexcept { return error == PoolError::none; }
   };
 
-  explicit ByteDeque(Pool& pool) noexcept : chain_(pool) {}
+  explicit ByteDeque(Pool& pool) noexcept : detail::ChunkSequence<ChunkBytes>(pool) {}
 
   /// Appends all of `bytes`, or nothing (exhausted, contents unchanged).
   PoolError push_back(std::span<const std::byte> bytes) noexcept { return chain_.append(bytes); }
@@ -304,14 +318,6 @@ class ByteDeque {
   }
   /// Drops up to n bytes from the front; returns how many.
   std::size_t discard_front(std::size_t n) noexcept { return chain_.pop_front({}, n); }
-
-  void clear() noexcept { chain_.clear(); }
-  std::size_t size() const noexcept { return chain_.size(); }
-  bool empty() const noexcept { return chain_.size() == 0; }
-  std::size_t capacity() const noexcept { return chain_.capacity(); }
-
- private:
-  detail::ChunkChain<ChunkBytes> chain_;
 };
 
 /// FIFO bytes from exactly one producer to exactly one consumer, which may

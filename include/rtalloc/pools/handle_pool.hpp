@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/assert.hpp"
 #include "rtalloc/detail/bits.hpp"
 #include "rtalloc/pools/pool_error.hpp"
 
@@ -135,7 +136,12 @@ class HandlePool {
     if (length > BlockSize) return {{}, {}, PoolError::too_large};
     if (free_head_ == no_slot) return {{}, {}, PoolError::exhausted};
     const std::uint32_t index = free_head_;
+    RTALLOC_ASSERT(index < capacity_, "handle pool: the free list's head names no slot", this,
+                   slots_);
     Slot& slot = slots_[index];
+    RTALLOC_ASSERT((slot.generation & 1) == 0, "handle pool: an allocated slot on the free list",
+                   this, &slot);
+    RTALLOC_ASSERT(available_ > 0, "handle pool: a free slot while none is counted", this, &slot);
     free_head_ = slot.next;
     --available_;
     slot.generation = next_generation(slot.generation);  // now odd
@@ -193,6 +199,8 @@ class HandlePool {
     slot->next = free_head_;
     free_head_ = index_of(handle);
     ++available_;
+    RTALLOC_ASSERT(available_ <= capacity_in_use_, "handle pool: more free slots than slots", this,
+                   slot);
     return PoolError::none;
   }
 

@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/detail/assert.hpp"
 #include "rtalloc/detail/bits.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
@@ -137,6 +138,7 @@ class SlabPool {
     for (;;) {
       const std::uint32_t index = index_of(head);
       if (index == no_slot) return nullptr;
+      RTALLOC_ASSERT(index < capacity_, "slab: the free stack's head names no slot", this, slots_);
       const std::uint32_t next = links_[index].load(std::memory_order_relaxed);
       if (control_->head.compare_exchange_weak(head, pack(next, tag_of(head) + 1),
                                                std::memory_order_acquire,
@@ -214,6 +216,9 @@ class SlabPool {
 
   // Pushes a claimed slot onto the free stack.
   void push(std::uint32_t index) noexcept {
+    RTALLOC_ASSERT(links_[index].load(std::memory_order_relaxed) == no_slot,
+                   "slab: pushing a slot that was not claimed", this,
+                   slots_ + std::size_t{index} * slot_size);
     HeadWord head = control_->head.load(std::memory_order_relaxed);
     for (;;) {
       links_[index].store(index_of(head), std::memory_order_relaxed);
