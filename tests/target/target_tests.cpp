@@ -10,10 +10,26 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "../documented_sizes.hpp"
 #include "model_cases.hpp"
 #include "queue_from_interrupt.hpp"
 
 namespace {
+
+// The Cortex-M4 figures the documents state (tests/documented_sizes.hpp; tests/docs checks the
+// documents against them on the host).
+constexpr auto documented = rtalloc::test::cortex_m4_sizes;
+static_assert(sizeof(rtalloc::Tlsf<>) == documented.tlsf_control, "docs: sizeof(Tlsf<>) changed");
+static_assert(sizeof(rtalloc::TlsfSmall) == documented.small_control,
+              "docs: sizeof(TlsfSmall) changed");
+static_assert(rtalloc::Tlsf<>::header_size == documented.header, "docs: the header changed");
+static_assert(rtalloc::Tlsf<>::min_block_size == documented.smallest_block,
+              "docs: the smallest block changed");
+static_assert(rtalloc::Tlsf<>::pool_overhead - rtalloc::Tlsf<>::header_size ==
+                  documented.pool_descriptor,
+              "docs: the pool descriptor changed");
+static_assert(rtalloc::TlsfSmall::max_block_size == documented.small_largest_block,
+              "docs: TlsfSmall's largest block changed");
 
 constexpr std::uint64_t seeds[] = {0x7D1F5EEDULL, 1, 2, 3};
 constexpr std::size_t operations_per_run = 100000;
