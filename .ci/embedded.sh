@@ -16,9 +16,7 @@
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+source .ci/lib.sh
 
 packages=(
   cmake ninja-build g++          # the build
@@ -34,17 +32,11 @@ packages=(
   googletest                     # GoogleTest sources, built with -m32 (/usr/src/googletest)
   xz-utils                       # -m32: the trace reader decompresses .xz traces with the xz command
 )
-echo "== installing: ${packages[*]}"
-if ! { "${as_root[@]}" apt-get update &&
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-    -o DPkg::Lock::Timeout=600 --no-install-recommends "${packages[@]}"; }; then
+install_packages "${packages[@]}" || {
   echo "installing the packages failed"
   echo "0 passed, 1 failed"
   exit 1
-fi
-
-steps=(cortex-m4 code-size compact nostats m32)
-declare -A result seconds
+}
 
 # The heap's unit, model and portable tests on the host, built with one extra definition ($2, e.g.
 # RTALLOC_COMPACT=1) in the build tree $1.
@@ -62,32 +54,9 @@ host_heap_tests() {
     "$dir/tests/malloc_contract_test" --gtest_brief=1
 }
 
-run_step() {
-  local step=$1
-  case $step in
-    cortex-m4) cmake --workflow --preset cortex-m4 ;;
-    code-size) bash scripts/code_size.sh ;;
-    compact) host_heap_tests build/ci-compact RTALLOC_COMPACT=1 ;;
-    nostats) host_heap_tests build/ci-nostats RTALLOC_STATS=0 ;;
-    m32) cmake --workflow --preset m32 ;;
-  esac
-}
-
-for step in "${steps[@]}"; do
-  echo
-  echo "== $step"
-  start=$SECONDS
-  if run_step "$step"; then result[$step]=passed; else result[$step]=FAILED; fi
-  seconds[$step]=$((SECONDS - start))
-done
-
-echo
-echo "== summary"
-passed=0
-failed=0
-for step in "${steps[@]}"; do
-  printf '%-10s %-7s %4d s\n' "$step" "${result[$step]}" "${seconds[$step]}"
-  if [ "${result[$step]}" = passed ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+step "cortex-m4: on-target tests under QEMU" cmake --workflow --preset cortex-m4
+step "code-size: scripts/code_size.sh" bash scripts/code_size.sh
+step "compact: host tests, RTALLOC_COMPACT=1" host_heap_tests build/ci-compact RTALLOC_COMPACT=1
+step "nostats: host tests, RTALLOC_STATS=0" host_heap_tests build/ci-nostats RTALLOC_STATS=0
+step "m32: the host suite as a 32-bit program" cmake --workflow --preset m32
+summary

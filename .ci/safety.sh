@@ -20,8 +20,7 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+source .ci/lib.sh
 
 packages=(
   cmake              # 3.25: presets
@@ -34,35 +33,10 @@ packages=(
   liblzma-dev        # tools/trace reads .xz traces (the trace tests and the soak)
   xz-utils
 )
-if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-  echo "== installing: ${packages[*]}"
-  "${as_root[@]}" apt-get update
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-    -o DPkg::Lock::Timeout=600 --no-install-recommends "${packages[@]}"
-fi
+install_packages "${packages[@]}" || exit 1
 
 prefix=${BUILD_PREFIX:-build/}
 fuzz_seconds=${FUZZ_SECONDS:-45}
-passed=0
-failed=0
-declare -a summary
-
-# step NAME COMMAND...: runs one step, records its result and time.
-step() {
-  local name=$1
-  shift
-  echo
-  echo "== $name"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    summary+=("$(printf '%-28s passed %5d s' "$name" $((SECONDS - start)))")
-  else
-    failed=$((failed + 1))
-    summary+=("$(printf '%-28s FAILED %5d s' "$name" $((SECONDS - start)))")
-  fi
-}
-
 build() { # build PRESET DIR (-k 0: build all that can be built, so later steps still report)
   cmake --preset "$1" -B "$2" && cmake --build "$2" -j 2 -- -k 0
 }
@@ -114,8 +88,4 @@ step "valgrind preset: build" build valgrind "$valgrind_dir"
 step "valgrind preset: checker tests" suite "$valgrind_dir" --label-regex safety
 step "valgrind preset: memcheck suite" bash tests/safety/memcheck_suite.sh "$valgrind_dir"
 
-echo
-echo "== summary"
-printf '%s\n' "${summary[@]}"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -16,8 +16,8 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+source .ci/lib.sh
+
 packages=(
   cmake ninja-build g++ libgtest-dev libbenchmark-dev liblzma-dev xz-utils
   libzstd-dev zstd                                        # .zst traces
@@ -26,40 +26,18 @@ packages=(
   valgrind                                                # bench/callgrind_ops.sh
   coreutils                                               # sort, for a capture of a real program
 )
-echo "== installing: ${packages[*]}"
-# A failed index refresh is not fatal: the install below says whether the packages are there.
-"${as_root[@]}" apt-get update || echo "apt-get update failed; trying the install with the old lists"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 \
-  --no-install-recommends "${packages[@]}" || exit 1
+install_packages "${packages[@]}" || exit 1
 
 build=${RTALLOC_CI_BUILD_DIR:-build/ci-tools}  # the build folder; override to keep several apart
-passed=0
-failed=0
-# check NAME COMMAND...: runs one check and counts it.
-check() {
-  local name=$1
-  shift
-  echo
-  echo "== $name"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "-- passed: $name ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1))
-    echo "-- FAILED: $name ($((SECONDS - start)) s)"
-  fi
-}
-
 build_tools() {
   cmake --preset release -B "$build" &&
     cmake --build "$build" -j2 --target rtalloc_replay rtalloc_trace_command capture_test \
       replay_test tlsf_bench trace_stats
 }
-check "build (release preset, tools and benchmarks)" build_tools
+step "build (release preset, tools and benchmarks)" build_tools
 replay=$build/tools/replay/rtalloc-replay
 
-check "the tools' tests (ctest -L tools)" ctest --test-dir "$build" -L tools -j2 --output-on-failure
+step "the tools' tests (ctest -L tools)" ctest --test-dir "$build" -L tools -j2 --output-on-failure
 
 # Every allocator must replay every shared trace without a failed allocation.
 replay_trace() {
@@ -69,7 +47,7 @@ replay_trace() {
   ! echo "$report" | grep -qE '"failed_allocations": [1-9]|"error"'
 }
 for trace in tests/data/*.trace.xz; do
-  check "replay $(basename "$trace") through every allocator" replay_trace "$trace"
+  step "replay $(basename "$trace") through every allocator" replay_trace "$trace"
 done
 
 capture_and_replay() {
@@ -84,15 +62,13 @@ capture_and_replay() {
   rm -rf "$dir"
   return $status
 }
-check "capture sort with rtalloc-trace, replay it" capture_and_replay
+step "capture sort with rtalloc-trace, replay it" capture_and_replay
 
-check "callgrind instruction counts (awk trace; the script checks its own totals)" \
+step "callgrind instruction counts (awk trace; the script checks its own totals)" \
   env RTALLOC_BUILD_DIR="$build" bash bench/callgrind_ops.sh tests/data/awk.trace.xz rtalloc glibc
 
-check "tlsf_bench, short pass" "$build/bench/tlsf_bench" --benchmark_min_time=0.01
+step "tlsf_bench, short pass" "$build/bench/tlsf_bench" --benchmark_min_time=0.01
 
-check "the demo target" cmake --build "$build" --target demo
+step "the demo target" cmake --build "$build" --target demo
 
-echo
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
