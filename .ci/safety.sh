@@ -30,7 +30,7 @@ packages=(
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for Clang
   valgrind           # memcheck and <valgrind/memcheck.h>
   libgtest-dev       # tests
-  liblzma-dev        # tools/trace reads .xz traces (the trace tests and the soak)
+  liblzma-dev        # the trace reader reads .xz traces (the trace tests and the soak)
   xz-utils
 )
 install_packages "${packages[@]}" || exit 1
