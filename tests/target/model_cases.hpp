@@ -10,7 +10,7 @@
 
 #include "bytes_model.hpp"
 #include "handle_model.hpp"
-#include "model_support.hpp"
+#include "../model/model_support.hpp"
 #include "rtalloc/byte_buffer.hpp"
 #include "rtalloc/handle_pool.hpp"
 #include "rtalloc/tlsf.hpp"

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <span>
 
-#include "model_support.hpp"
+#include "../model/model_support.hpp"
 #include "rtalloc/byte_buffer.hpp"
 
 namespace rtalloc::test {

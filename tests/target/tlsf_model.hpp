@@ -2,7 +2,7 @@
 // A random sequence of heap operations checked against a model, after every
 // operation: the model knows each live block's address, size, alignment and
 // contents, and what the heap's statistics must say. Freestanding (see
-// model_support.hpp): runs under GoogleTest on the host and on a Cortex-M4.
+// ../model/model_support.hpp): runs under GoogleTest on the host and on a Cortex-M4.
 //
 // Checked after every operation: blocks lie inside the pool, do not overlap,
 // are aligned as asked and hold what was written (a block's contents are
@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "model_support.hpp"
+#include "../model/model_support.hpp"
 
 namespace rtalloc::test {
 
