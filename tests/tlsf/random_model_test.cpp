@@ -18,7 +18,6 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <rtalloc/flex_tlsf.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +25,10 @@
 #include "../model/heap_model.hpp"
 #include "../model/tlsf_policy.hpp"
 #include "tlsf_test_support.hpp"
+
+#if RTALLOC_STATS  // FlexTlsf needs the statistics counters (and says so when included)
+#include <rtalloc/flex_tlsf.hpp>
+#endif
 
 namespace rtalloc::test {
 namespace {
@@ -346,6 +349,7 @@ TYPED_TEST(RandomModelTest, ChangingPools) {
 }
 
 // ---- FlexTlsf: the same model, with a policy that knows the heap grows ----
+#if RTALLOC_STATS
 
 // A pool source over one buffer, handing out slices in address order, each
 // at least `step` bytes: with grow() the newest slice extends in place (one
@@ -467,6 +471,7 @@ TEST_F(FlexTlsfRandomModelTest, SourceOfSlices) { run_flex<false>(seed(), operat
 
 // One pool, extended in place at every growth.
 TEST_F(FlexTlsfRandomModelTest, SourceThatGrows) { run_flex<true>(seed(), operations(30'000)); }
+#endif  // RTALLOC_STATS
 
 }  // namespace
 }  // namespace rtalloc::test
