@@ -36,8 +36,17 @@ def deallocate(pick):
     return bytes([7]) + word(pick)
 
 
+MISUSES = {"double_free": 0, "foreign": 1, "interior": 2, "misaligned": 3}
+
+
+def misuse(kind, pick, variant=0):
+    """Case 10: kind and variant in one byte (kind + 4 * variant; variant % 3 picks deallocate,
+    reallocate or usable_size), then the block."""
+    return bytes([10, MISUSES[kind] + 4 * variant]) + word(pick)
+
+
 def double_free(pick):
-    return bytes([10]) + word(pick)
+    return misuse("double_free", pick)
 
 
 def add_pool(bytes_choice, misalignment):
@@ -116,7 +125,12 @@ def main():
                reset(), allocate(10)])
         write(f"misuse-{config}", config, (8000, 0),
               [allocate(64), allocate(64), double_free(0), bad_alignment(10, 3),
-               bad_alignment(10, 0), huge(0), huge(1), huge(2), allocate(64), double_free(1)])
+               bad_alignment(10, 0), huge(0), huge(1), huge(2), allocate(64), double_free(1),
+               allocate(200), misuse("double_free", 0, 1), allocate(200),
+               misuse("double_free", 1, 2), allocate(100), misuse("foreign", 0, 0),
+               misuse("foreign", 0, 1), misuse("foreign", 0, 2), misuse("interior", 0, 0),
+               misuse("interior", 1, 1), misuse("interior", 0, 2), misuse("misaligned", 0, 0),
+               misuse("misaligned", 1, 4), misuse("misaligned", 0, 8), verify_contents()])
         ops = []
         for _ in range(120):
             choice = rng.randrange(6)

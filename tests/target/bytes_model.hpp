@@ -2,14 +2,14 @@
 // ByteDeque against a model FIFO: random pushes of byte runs, single-byte
 // and bulk pops. Checks the contents, that a push fails only when the pool
 // really is short of chunks (and then changes nothing), and that chunks go
-// back to the pool as they empty. Freestanding (see model_support.hpp).
+// back to the pool as they empty. Freestanding (see ../model/model_support.hpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "model_support.hpp"
+#include "../model/model_support.hpp"
 #include "rtalloc/pools/byte_buffer.hpp"
 
 namespace rtalloc::test {

@@ -2,13 +2,13 @@
 // HandlePool against a model: a random sequence of allocate, free and
 // stale-handle uses. The model keeps each live handle's length and contents
 // tag, and a few freed handles, which must stay invalid forever (even once
-// their slot is reused). Freestanding (see model_support.hpp).
+// their slot is reused). Freestanding (see ../model/model_support.hpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "model_support.hpp"
+#include "../model/model_support.hpp"
 #include "rtalloc/pools/pool_error.hpp"
 
 namespace rtalloc::test {

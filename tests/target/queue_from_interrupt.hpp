@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <span>
 
-#include "model_support.hpp"
+#include "../model/model_support.hpp"
 #include "rtalloc/pools/byte_buffer.hpp"
 
 namespace rtalloc::test {

@@ -1,30 +1,37 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// Long random sequences of heap operations checked against a shadow model
-// after every single operation. The model knows every live block (address,
-// requested size, alignment, contents) and what the statistics must say.
+// Long random sequences of heap operations through the heap model
+// (tests/model/heap_model.hpp), which checks everything after every one:
+// four Tlsf configurations over one large pool, awkward pools, pools added,
+// extended and removed on the way, and FlexTlsf growing from a test source.
+// This file only chooses the operations.
 //
 // Every run's seed derives from one base seed and the test's name; a failure
 // prints the base, and RTALLOC_TEST_SEED=<base> with --gtest_filter=<test>
 // reproduces it. Another base explores other sequences.
 // RTALLOC_TEST_OPS=<n> overrides the number of operations of every run.
-#include <bit>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
-#include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "../model/heap_model.hpp"
+#include "../model/tlsf_policy.hpp"
 #include "tlsf_test_support.hpp"
+
+#if RTALLOC_STATS  // FlexTlsf needs the statistics counters (and says so when included)
+#include <rtalloc/flex_tlsf.hpp>
+#endif
 
 namespace rtalloc::test {
 namespace {
-
-using ::testing::AssertionFailure;
-using ::testing::AssertionResult;
-using ::testing::AssertionSuccess;
 
 std::optional<std::uint64_t> environment_number(const char* name) {
   const char* text = std::getenv(name);
@@ -52,6 +59,11 @@ std::size_t operations(std::size_t in_release) {
 #endif
 }
 
+// The most blocks and pools a host run keeps; an allocation beyond that is
+// skipped (see heap_model.hpp).
+constexpr std::size_t max_live = 4096;
+constexpr std::size_t max_pools = 12;
+
 struct PoolPlan {
   std::size_t bytes;
   std::size_t misalignment = 0;
@@ -60,97 +72,70 @@ struct PoolPlan {
 struct RunOptions {
   std::size_t operations = 0;
   std::vector<PoolPlan> pools;
-  bool change_pools = false;  // add, extend and remove pools mid-run
+  bool change_pools = false;        // add, extend and remove pools mid-run
+  std::size_t largest_request = 0;  // 0: the largest pool's capacity
 };
 
-template <class Heap>
-class ModelRun {
- public:
-  ModelRun(std::uint64_t seed, RunOptions options)
-      : seed_(seed), options_(std::move(options)), random_(seed) {}
+const char* step_name(std::uint8_t step) {
+  static constexpr const char* names[] = {"allocate",    "reallocate",  "deallocate",
+                                          "misuse",      "contents",    "add_pool",
+                                          "extend_pool", "remove_pool", "reset"};
+  return step < std::size(names) ? names[step] : "?";
+}
 
-  AssertionResult run() {
-    for (const PoolPlan& plan : options_.pools) {
-      if (auto result = add_pool(plan.bytes, plan.misalignment, 0); !result) {
-        return result << where();
-      }
-    }
-    if (auto result = verify(true); !result) {
-      return result << where();
-    }
-    for (op_ = 0; op_ < options_.operations; ++op_) {
-      if (op_ % 3000 == 0) {
-        fill_phase_ = !fill_phase_;
-      }
-      if (auto result = step(); !result) {
-        return result << where();
-      }
-      if (auto result = verify(op_ % 64 == 0); !result) {
-        return result << where();
-      }
-      if (op_ % 4096 == 0) {
-        if (auto result = verify_all_contents(); !result) {
-          return result << where();
+// Chooses the operations of one run: sizes mostly small and log-uniform up
+// to the largest pool, some at the edge of what is free, a few absurd; fill
+// and drain phases of 3,000 operations; rare misuses and pool changes.
+// `Tlsf` is the configuration whose limits the sizes probe.
+template <class Tlsf, class Model>
+class RandomRun {
+ public:
+  RandomRun(Model& model, std::uint64_t seed) : model_(model), random_(seed) {}
+
+  ::testing::AssertionResult run(const RunOptions& options) {
+    if constexpr (pooled_heap<std::remove_reference_t<decltype(model_.heap())>>) {
+      for (const PoolPlan& plan : options.pools) {
+        if (const ModelResult added = add_pool(plan.bytes, plan.misalignment, 0); !added.passed) {
+          return failure(added);
         }
       }
     }
-    if (auto result = free_everything(); !result) {
-      return result << where();
+    largest_request_ = options.largest_request;
+    for (std::size_t op = 0; op < options.operations; ++op) {
+      if (op % 3000 == 0) {
+        fill_phase_ = !fill_phase_;
+      }
+      if (const ModelResult result = step(options.change_pools); !result.passed) {
+        return failure(result);
+      }
     }
-    return AssertionSuccess();
+    if (const ModelResult result = model_.free_all(); !result.passed) {
+      return failure(result);
+    }
+    return ::testing::AssertionSuccess();
   }
 
  private:
-  struct Live {
-    std::uint64_t id;
-    std::size_t size;       // requested
-    std::size_t alignment;  // requested, 0 for the default
-    std::size_t usable;
-    std::size_t slot;  // index in live_order_
-  };
-
-  // Bytes a block occupies: its header, its payload, and for alignments
-  // beyond the granularity one more word where the heap keeps the alignment.
-  static std::size_t block_bytes(std::size_t usable, std::size_t alignment) {
-    return usable + Heap::header_size + (alignment > Heap::granularity ? Heap::header_size : 0);
+  ::testing::AssertionResult failure(const ModelResult& result) const {
+    const auto& last = model_.last();
+    auto failed = ::testing::AssertionFailure();
+    failed << result.what << "\n  at operation " << result.operation << ": "
+           << step_name(static_cast<std::uint8_t>(last.step)) << " size " << last.size << " align "
+           << last.align << " pointer " << last.pointer << "; " << model_.shadow().live_count()
+           << " live blocks";
+    if (ReportLog::count() != 0) {
+      const ErrorInfo& report = ReportLog::last();
+      failed << "; last report " << to_string(report.code) << ": "
+             << (report.message != nullptr ? report.message : "");
+    }
+    return failed;
   }
-
-  struct Pool {
-    std::unique_ptr<PoolMemory> memory;
-    std::byte* start;
-    std::size_t given;     // bytes handed over by add_pool and extend_pool
-    std::size_t capacity;  // what the heap said it added
-    bool active;
-  };
-
-  enum class Kind {
-    allocate,
-    allocate_aligned,
-    reallocate,
-    deallocate,
-    add_pool,
-    extend_pool,
-    remove_pool,
-    reset
-  };
-
-  std::string where() const {
-    static constexpr const char* names[] = {
-        "allocate", "allocate_aligned", "reallocate",  "deallocate",
-        "add_pool", "extend_pool",      "remove_pool", "reset"};
-    return (::testing::Message() << "\n  seed " << seed_ << ", operation " << op_ << ": "
-                                 << names[static_cast<int>(last_.kind)] << " size " << last_.size
-                                 << " align " << last_.alignment << " pointer " << last_.pointer
-                                 << "; " << live_.size() << " live blocks")
-        .GetString();
-  }
-
-  // ---- random choices ----
 
   std::size_t uniform(std::size_t low, std::size_t high) {
     return std::uniform_int_distribution<std::size_t>(low, high)(random_);
   }
   bool chance(double p) { return std::bernoulli_distribution(p)(random_); }
+  std::size_t pick() { return uniform(0, std::numeric_limits<std::uint32_t>::max()); }
 
   std::size_t random_size() {
     const std::size_t roll = uniform(0, 99);
@@ -158,23 +143,25 @@ class ModelRun {
       return uniform(0, 48);
     }
     if (roll < 8) {  // right at the edge of what is free
-      const std::size_t largest = heap_->stats().largest_free;
+      const std::size_t largest = model_.heap().stats().largest_free;
       return largest - std::min(largest, uniform(0, 24)) + uniform(0, 24);
     }
     if (roll < 9) {  // absurd requests that must fail without wrapping around
       switch (uniform(0, 3)) {
         case 0:
-          return Heap::max_allocation + uniform(1, 64);
+          return Tlsf::max_allocation + uniform(1, 64);
         case 1:
           return std::numeric_limits<std::size_t>::max() - uniform(0, 64);
         case 2:
           return std::numeric_limits<std::size_t>::max() / 2 + uniform(0, 64);
         default:
-          return Heap::max_allocation - uniform(0, 64);
+          return Tlsf::max_allocation - uniform(0, 64);
       }
     }
     // Log-uniform up to the largest pool: most requests small, some huge.
-    const double top = std::log2(static_cast<double>(largest_pool_capacity() + 2));
+    const std::size_t largest =
+        largest_request_ != 0 ? largest_request_ : model_.shadow().largest_pool_capacity();
+    const double top = std::log2(static_cast<double>(largest + 2));
     const double exponent = std::uniform_real_distribution<double>(0.0, top)(random_);
     return static_cast<std::size_t>(std::exp2(exponent)) - 1;
   }
@@ -186,538 +173,89 @@ class ModelRun {
     return std::size_t{1} << uniform(0, 12);
   }
 
-  std::size_t largest_pool_capacity() const {
-    std::size_t largest = 0;
-    for (const Pool& pool : pools_) {
-      if (pool.active) {
-        largest = std::max(largest, pool.capacity);
+  ModelResult step(bool change_pools) {
+    if constexpr (pooled_heap<std::remove_reference_t<decltype(model_.heap())>>) {
+      if (change_pools) {
+        const std::size_t roll = uniform(0, 9999);
+        if (roll < 6) {
+          if (memory_.size() >= max_pools) {
+            return {};  // as many pools as a run adds, removed ones included
+          }
+          return add_pool(uniform(Tlsf::min_pool_size, 96 * 1024), uniform(0, 2 * Tlsf::alignment),
+                          uniform(0, 64 * 1024));
+        }
+        if (roll < 12) {
+          return model_.extend_pool(pick(), chance(0.2) ? uniform(1, 64) : pick());
+        }
+        if (roll < 16) {
+          const ModelResult removed = model_.remove_pool(pick());
+          if (const void* start = model_.last_removed_pool()) {
+            release_memory(start);  // so any later use of it is a use after free
+          }
+          return removed;
+        }
+        if (roll < 17) {
+          return model_.reset();
+        }
       }
     }
-    return largest;
-  }
-
-  void* random_live() {
-    return reinterpret_cast<void*>(live_order_[uniform(0, live_order_.size() - 1)]);
-  }
-
-  // ---- one operation ----
-
-  AssertionResult step() {
-    if (options_.change_pools) {
-      const std::size_t roll = uniform(0, 9999);
-      if (roll < 6) {
-        return add_random_pool();
-      }
-      if (roll < 12) {
-        return extend_random_pool();
-      }
-      if (roll < 16) {
-        return remove_random_pool();
-      }
-      if (roll < 17) {
-        return reset();
-      }
-    }
-    const double allocate_share = live_.empty() ? 1.0 : fill_phase_ ? 0.62 : 0.38;
+    const std::size_t live = model_.shadow().live_count();
+    const double allocate_share = live == 0 ? 1.0 : fill_phase_ ? 0.62 : 0.38;
     if (chance(allocate_share)) {
       if (chance(0.2)) {
-        return allocate(random_size(), random_alignment());
+        return model_.allocate(random_size(), random_alignment());
       }
       if (chance(0.01)) {
-        return reallocate(nullptr, random_size());
+        return model_.reallocate_null(random_size());
       }
-      return allocate(random_size(), 0);
+      return model_.allocate(random_size());
     }
+    const std::size_t which = uniform(0, live - 1);
     if (chance(0.3)) {
-      void* p = random_live();
-      const std::size_t old_size = live_.at(address_of(p)).size;
-      std::size_t size = 0;
+      const std::size_t old_size = model_.shadow().live(which).size;
       switch (uniform(0, 3)) {
         case 0:
-          size = old_size / 2;
-          break;
+          return model_.reallocate(which, old_size / 2);
         case 1:
-          size = old_size + uniform(0, 64);
-          break;
+          return model_.reallocate(which, old_size + uniform(0, 64));
         case 2:
-          size = old_size * 2 + uniform(0, 100);
-          break;
+          return model_.reallocate(which, old_size * 2 + uniform(0, 100));
         default:
-          size = random_size();
-          break;
+          return model_.reallocate(which, random_size());
       }
-      return reallocate(p, size);
     }
     if (chance(0.01)) {
-      last_ = {Kind::deallocate, 0, 0, nullptr};
-      heap_->deallocate(nullptr);
-      return AssertionSuccess();
+      return model_.deallocate_null();
     }
-    return deallocate(random_live());
+    if (chance(0.004)) {
+      return model_.misuse(static_cast<Misuse>(uniform(0, 4)), which, pick());
+    }
+    return model_.deallocate(which);
   }
 
-  // Whether a request must succeed given the largest free block, by the
-  // guarantee in docs/tlsf.md: n bytes are served whenever a free block of
-  // (n + header + granularity) * (1 + 1/SecondLevelCount) bytes exists. An
-  // aligned request also needs its alignment word and room for the gap in
-  // front of the aligned payload (alignment plus a minimal block).
-  static bool must_fit(std::size_t size, std::size_t alignment, std::size_t largest_free) {
-    if (size > Heap::max_allocation) {
-      return false;
-    }
-    std::size_t request = size + Heap::header_size + Heap::granularity;
-    if (alignment > Heap::granularity) {
-      request += Heap::header_size + alignment + Heap::min_block_size;
-      if (request > Heap::max_allocation) {
-        return false;  // the search itself would be beyond the largest class
+  // A pool of `bytes` starting `misalignment` bytes past a page, with
+  // `reserve` bytes after it for extensions.
+  ModelResult add_pool(std::size_t bytes, std::size_t misalignment, std::size_t reserve) {
+    auto memory = std::make_unique<PoolMemory>(misalignment + bytes + reserve);
+    std::byte* start = memory->data() + misalignment;
+    const ModelResult added = model_.add_pool(start, bytes, bytes + reserve);
+    memory_.emplace_back(start, std::move(memory));
+    return added;
+  }
+
+  void release_memory(const void* start) {
+    for (auto& [pool_start, memory] : memory_) {
+      if (pool_start == start) {
+        memory.reset();
       }
     }
-    const std::size_t guaranteed =
-        request + (request + Heap::second_level_count - 1) / Heap::second_level_count;
-    return largest_free + Heap::header_size >= guaranteed;
   }
 
-  AssertionResult allocate(std::size_t size, std::size_t alignment) {
-    last_ = {alignment == 0 ? Kind::allocate : Kind::allocate_aligned, size, alignment, nullptr};
-    const TlsfStats before = heap_->stats();
-    void* p = alignment == 0 ? heap_->allocate(size) : heap_->allocate(size, alignment);
-    last_.pointer = p;
-    if (p == nullptr) {
-      ++failures_;
-      if (must_fit(size, alignment, before.largest_free)) {
-        return AssertionFailure() << "allocation failed although the largest free block had "
-                                  << before.largest_free << " bytes";
-      }
-      return AssertionSuccess();
-    }
-    if (size > Heap::max_allocation) {
-      return AssertionFailure() << "a request beyond max_allocation succeeded";
-    }
-    const std::size_t usable = heap_->usable_size(p);
-    if (usable > before.largest_free) {
-      return AssertionFailure() << "a block of " << usable
-                                << " usable bytes came out of a heap whose largest free "
-                                << "block had " << before.largest_free;
-    }
-    return adopt(p, size, alignment);
-  }
-
-  AssertionResult reallocate(void* p, std::size_t size) {
-    last_ = {Kind::reallocate, size, 0, p};
-    if (p == nullptr) {
-      const TlsfStats before = heap_->stats();
-      void* q = heap_->reallocate(nullptr, size);
-      if (q == nullptr) {
-        ++failures_;
-        if (must_fit(size, 0, before.largest_free)) {
-          return AssertionFailure()
-                 << "reallocate(nullptr) failed although the largest free block had "
-                 << before.largest_free << " bytes";
-        }
-        return AssertionSuccess();
-      }
-      return adopt(q, size, 0);
-    }
-
-    const Live old = live_.at(address_of(p));
-    const TlsfStats before = heap_->stats();
-    void* q = heap_->reallocate(p, size);
-    last_.pointer = q;
-    if (q == nullptr) {
-      ++failures_;
-      if (size <= old.usable) {
-        return AssertionFailure() << "shrinking a block of " << old.usable
-                                  << " usable bytes failed";
-      }
-      if (must_fit(size, old.alignment, before.largest_free)) {
-        return AssertionFailure() << "reallocate failed although the largest free block had "
-                                  << before.largest_free << " bytes";
-      }
-      if (heap_->usable_size(p) != old.usable) {
-        return AssertionFailure() << "a failed reallocate changed the block's size";
-      }
-      return pattern_intact(p, old.usable, old.id);
-    }
-    if (size > Heap::max_allocation) {
-      return AssertionFailure() << "a reallocate beyond max_allocation succeeded";
-    }
-    if (size <= old.usable && q != p) {
-      return AssertionFailure() << "shrinking from " << old.usable << " to " << size
-                                << " moved the block";
-    }
-    const std::size_t kept = std::min(old.usable, size);
-    if (auto intact = pattern_intact(q, kept, old.id); !intact) {
-      return intact << " after reallocate from " << old.usable << " usable bytes to " << size;
-    }
-    forget(p);
-    return adopt(q, size, old.alignment);
-  }
-
-  AssertionResult deallocate(void* p) {
-    const Live& block = live_.at(address_of(p));
-    last_ = {Kind::deallocate, block.size, block.alignment, p};
-    if (auto intact = pattern_intact(p, block.usable, block.id); !intact) {
-      return intact;
-    }
-    if (heap_->usable_size(p) != block.usable) {
-      return AssertionFailure() << "usable_size changed from " << block.usable << " to "
-                                << heap_->usable_size(p);
-    }
-    forget(p);
-    heap_->deallocate(p);
-    return AssertionSuccess();
-  }
-
-  // Enters a block the heap just returned into the model, after checking
-  // where it lies; then fills it with its own pattern.
-  AssertionResult adopt(void* p, std::size_t size, std::size_t alignment) {
-    const std::size_t usable = heap_->usable_size(p);
-    if (usable < size) {
-      return AssertionFailure() << "usable_size " << usable << " is below the request " << size;
-    }
-    if (!is_aligned(p, std::max(alignment, Heap::alignment))) {
-      return AssertionFailure() << "block " << p << " is not aligned to "
-                                << std::max(alignment, Heap::alignment);
-    }
-    if (!heap_->owns(p)) {
-      return AssertionFailure() << "the heap does not own the block it returned";
-    }
-    const std::size_t bytes = block_bytes(usable, alignment);
-    if (auto inside = inside_a_pool(p, bytes); !inside) {
-      return inside;
-    }
-    const std::uintptr_t address = address_of(p);
-    auto next = live_.lower_bound(address);
-    if (next != live_.end() && address + bytes > next->first) {
-      return AssertionFailure() << "new block " << p << " of " << bytes
-                                << " bytes overlaps the live block at "
-                                << reinterpret_cast<void*>(next->first);
-    }
-    if (next != live_.begin()) {
-      const auto previous = std::prev(next);
-      if (previous->first + block_bytes(previous->second.usable, previous->second.alignment) >
-          address) {
-        return AssertionFailure() << "new block " << p << " overlaps the live block at "
-                                  << reinterpret_cast<void*>(previous->first) << " of "
-                                  << previous->second.usable << " bytes";
-      }
-    }
-    const std::uint64_t id = next_id_++;
-    live_.emplace_hint(next, address, Live{id, size, alignment, usable, live_order_.size()});
-    live_order_.push_back(address);
-    used_ += bytes;
-    peak_ = std::max(peak_, used_);
-    fill_pattern(p, usable, id);
-    return AssertionSuccess();
-  }
-
-  void forget(void* p) {
-    const auto found = live_.find(address_of(p));
-    const std::size_t slot = found->second.slot;
-    used_ -= block_bytes(found->second.usable, found->second.alignment);
-    live_order_[slot] = live_order_.back();
-    live_.at(live_order_[slot]).slot = slot;
-    live_order_.pop_back();
-    live_.erase(found);
-  }
-
-  // Whether the block whose payload starts at `p` and which occupies `bytes`
-  // (header included) lies inside one of the pools.
-  AssertionResult inside_a_pool(const void* p, std::size_t bytes) const {
-    const auto* first = static_cast<const std::byte*>(p) - Heap::header_size;
-    const auto* last = first + bytes;
-    for (const Pool& pool : pools_) {
-      if (pool.active && first >= pool.start && last <= pool.start + pool.given) {
-        return AssertionSuccess();
-      }
-    }
-    return AssertionFailure() << "block " << p << " of " << bytes
-                              << " bytes is not inside any pool";
-  }
-
-  // ---- pools ----
-
-  AssertionResult add_pool(std::size_t bytes, std::size_t misalignment, std::size_t reserve) {
-    last_ = {Kind::add_pool, bytes, misalignment, nullptr};
-    Pool pool{std::make_unique<PoolMemory>(misalignment + bytes + reserve), nullptr, bytes, 0,
-              true};
-    pool.start = pool.memory->data() + misalignment;
-    pool.capacity = heap_->add_pool(pool.start, bytes);
-    if (pool.capacity == 0) {
-      return AssertionFailure() << "a pool of " << bytes << " bytes was refused";
-    }
-    if (pool.capacity > std::min(bytes, Heap::max_block_size)) {
-      return AssertionFailure() << "a pool of " << bytes << " bytes added " << pool.capacity;
-    }
-    // A pool beyond the largest block is used only up to it; the rest stays ours.
-    const auto* end = static_cast<const std::byte*>(heap_->pool_end(pool.start));
-    if (end > pool.start + bytes ||
-        (pool.capacity < Heap::max_block_size && end != pool.start + bytes)) {
-      return AssertionFailure() << "a pool of " << bytes << " bytes ends " << (end - pool.start)
-                                << " bytes in";
-    }
-    pool.given = static_cast<std::size_t>(end - pool.start);
-    capacity_ += pool.capacity;
-    pools_.push_back(std::move(pool));
-    return AssertionSuccess();
-  }
-
-  AssertionResult add_random_pool() {
-    if (pools_.size() >= 12) {
-      return AssertionSuccess();
-    }
-    const std::size_t bytes = uniform(Heap::min_pool_size, 96 * 1024);
-    return add_pool(bytes, uniform(0, 2 * Heap::alignment), uniform(0, 64 * 1024));
-  }
-
-  AssertionResult extend_random_pool() {
-    Pool& pool = pools_[uniform(0, pools_.size() - 1)];
-    if (!pool.active) {
-      return AssertionSuccess();
-    }
-    const auto room = static_cast<std::size_t>(pool.memory->end() - (pool.start + pool.given));
-    if (room == 0) {
-      return AssertionSuccess();
-    }
-    const std::size_t added =
-        chance(0.2) ? uniform(1, std::min<std::size_t>(room, 64)) : uniform(1, room);
-    std::byte* end = pool.start + pool.given;
-    last_ = {Kind::extend_pool, added, 0, end};
-    const std::size_t extended = heap_->extend_pool(pool.start, end, added);
-    const std::vector<ErrorInfo> reports = ErrorLog::take();
-    if (!reports.empty()) {  // refused: the pool must be as it was
-      if (reports.size() != 1 || reports[0].code != ErrorCode::invalid_pool || extended != 0) {
-        return AssertionFailure() << "extend_pool by " << added << " returned " << extended
-                                  << " and reported:" << describe(reports);
-      }
-      if (pool.capacity + added < Heap::max_block_size &&
-          added >= Heap::min_block_size + Heap::granularity) {
-        return AssertionFailure() << "extending a pool of " << pool.capacity << " bytes by "
-                                  << added << " was refused";
-      }
-      if (heap_->pool_end(pool.start) != end) {
-        return AssertionFailure() << "a refused extend_pool moved the pool's end";
-      }
-      return AssertionSuccess();
-    }
-    if (extended > added + Heap::granularity || extended % Heap::granularity != 0) {
-      return AssertionFailure() << "extending by " << added << " bytes added " << extended;
-    }
-    pool.given += added;
-    pool.capacity += extended;
-    capacity_ += extended;
-    if (pool.capacity > Heap::max_block_size) {
-      // Freeing the whole pool would merge it into one block no class holds.
-      return AssertionFailure() << "extend_pool by " << added << " grew a pool to " << pool.capacity
-                                << " bytes, beyond max_block_size " << Heap::max_block_size;
-    }
-    if (heap_->pool_end(pool.start) != pool.start + pool.given) {
-      return AssertionFailure() << "after extend_pool the pool ends at "
-                                << heap_->pool_end(pool.start) << ", not "
-                                << static_cast<void*>(pool.start + pool.given);
-    }
-    return AssertionSuccess();
-  }
-
-  AssertionResult remove_random_pool() {
-    Pool& pool = pools_[uniform(0, pools_.size() - 1)];
-    if (!pool.active) {
-      return AssertionSuccess();
-    }
-    last_ = {Kind::remove_pool, pool.given, 0, pool.start};
-    const auto first = live_.lower_bound(address_of(pool.start));
-    const bool in_use = first != live_.end() && first->first < address_of(pool.start + pool.given);
-    const bool removed = heap_->remove_pool(pool.start);
-    if (removed == in_use) {
-      return AssertionFailure() << "remove_pool returned " << removed << " for a pool "
-                                << (in_use ? "with" : "without") << " live blocks";
-    }
-    if (removed) {
-      pool.active = false;
-      capacity_ -= pool.capacity;
-      pool.memory.reset();  // so any later use of it is a use after free
-    }
-    return AssertionSuccess();
-  }
-
-  AssertionResult reset() {
-    last_ = {Kind::reset, 0, 0, nullptr};
-    heap_->reset();
-    live_.clear();
-    live_order_.clear();
-    used_ = 0;  // peak_used and failed_allocations are kept
-    return AssertionSuccess();
-  }
-
-  AssertionResult free_everything() {
-    while (!live_.empty()) {
-      if (auto result = deallocate(reinterpret_cast<void*>(live_.begin()->first)); !result) {
-        return result;
-      }
-    }
-    if (auto result = verify(true); !result) {
-      return result;
-    }
-    const TlsfStats stats = heap_->stats();
-    std::size_t active = 0;
-    for (const Pool& pool : pools_) {
-      active += pool.active ? 1 : 0;
-    }
-    if (stats.free_blocks != active || stats.used != 0) {
-      return AssertionFailure() << "after freeing everything: " << stats.free_blocks
-                                << " free blocks in " << active << " pools, " << stats.used
-                                << " bytes used";
-    }
-    return AssertionSuccess();
-  }
-
-  // ---- invariants ----
-
-  AssertionResult verify(bool thoroughly) {
-    if (!heap_->check()) {
-      return AssertionFailure() << "check() failed:" << describe(ErrorLog::take());
-    }
-    if (ErrorLog::count() != 0) {
-      return AssertionFailure() << "unexpected error reports:" << describe(ErrorLog::take());
-    }
-    const TlsfStats stats = heap_->stats();
-    std::size_t active_pools = 0;
-    for (const Pool& pool : pools_) {
-      active_pools += pool.active ? 1 : 0;
-    }
-    if (stats.pool_count != active_pools) {
-      return AssertionFailure() << "pool_count " << stats.pool_count << ", model " << active_pools;
-    }
-    if (stats.capacity != capacity_) {
-      return AssertionFailure() << "capacity " << stats.capacity << ", model " << capacity_;
-    }
-    if (stats.used_blocks != live_.size()) {
-      return AssertionFailure() << "used_blocks " << stats.used_blocks << ", model "
-                                << live_.size();
-    }
-    if (stats.used != used_) {
-      return AssertionFailure() << "used " << stats.used << ", model " << used_;
-    }
-    if (stats.free != stats.capacity - stats.used) {
-      return AssertionFailure() << "free " << stats.free << " is not capacity " << stats.capacity
-                                << " - used " << stats.used;
-    }
-    if (stats.failed_allocations != (stats_enabled ? failures_ : 0)) {
-      return AssertionFailure() << "failed_allocations " << stats.failed_allocations << ", model "
-                                << failures_;
-    }
-    if (!stats_enabled ? stats.peak_used != 0
-                       : stats.peak_used < peak_ || stats.peak_used < stats.used ||
-                             stats.peak_used > stats.capacity + peak_slack()) {
-      return AssertionFailure() << "peak_used " << stats.peak_used << ", model at least " << peak_;
-    }
-
-    // walk() sums agree with stats.
-    std::size_t total = 0, used = 0, used_blocks = 0, free_blocks = 0, largest_free = 0;
-    heap_->walk([&](const BlockInfo& block) {
-      total += block.block_size;
-      if (block.used) {
-        used += block.block_size;
-        ++used_blocks;
-      } else {
-        ++free_blocks;
-        largest_free = std::max(largest_free, block.size);
-      }
-    });
-    if (total != stats.capacity || used != stats.used || used_blocks != stats.used_blocks ||
-        free_blocks != stats.free_blocks || largest_free != stats.largest_free) {
-      return AssertionFailure() << "walk() disagrees with stats(): total " << total << "/"
-                                << stats.capacity << ", used " << used << "/" << stats.used
-                                << ", used blocks " << used_blocks << "/" << stats.used_blocks
-                                << ", free blocks " << free_blocks << "/" << stats.free_blocks
-                                << ", largest free " << largest_free << "/" << stats.largest_free;
-    }
-    return thoroughly ? verify_walk_against_model() : AssertionSuccess();
-  }
-
-  // Removed pools' capacity may still count toward an old peak.
-  std::size_t peak_slack() const {
-    std::size_t slack = 0;
-    for (const Pool& pool : pools_) {
-      slack += pool.active ? 0 : pool.capacity;
-    }
-    return slack;
-  }
-
-  AssertionResult verify_walk_against_model() {
-    const WalkSummary walk = summarize(*heap_);
-    std::vector<BlockInfo> blocks = walk.blocks;
-    std::sort(blocks.begin(), blocks.end(),
-              [](const BlockInfo& a, const BlockInfo& b) { return a.address < b.address; });
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      const BlockInfo& block = blocks[i];
-      if (auto inside = inside_a_pool(block.address, block.block_size); !inside) {
-        return inside << " (walk)";
-      }
-      if (block.used) {
-        const auto found = live_.find(address_of(block.address));
-        if (found == live_.end()) {
-          return AssertionFailure()
-                 << "walk() shows a used block at " << block.address << " the model does not know";
-        }
-        if (found->second.usable != block.size ||
-            block_bytes(found->second.usable, found->second.alignment) != block.block_size) {
-          return AssertionFailure()
-                 << "walk() says block " << block.address << " has " << block.size << " of "
-                 << block.block_size << " bytes, usable_size said " << found->second.usable;
-        }
-      }
-      if (i > 0) {
-        const BlockInfo& previous = blocks[i - 1];
-        const auto* end = static_cast<const std::byte*>(previous.address) - Heap::header_size +
-                          previous.block_size;
-        const auto* start = static_cast<const std::byte*>(block.address) - Heap::header_size;
-        if (end > start) {
-          return AssertionFailure() << "walk() shows overlapping blocks at " << previous.address
-                                    << " and " << block.address;
-        }
-        if (end == start && !previous.used && !block.used) {
-          return AssertionFailure()
-                 << "adjacent free blocks at " << previous.address << " and " << block.address;
-        }
-      }
-    }
-    return AssertionSuccess();
-  }
-
-  AssertionResult verify_all_contents() const {
-    for (const auto& [address, block] : live_) {
-      if (auto intact =
-              pattern_intact(reinterpret_cast<const void*>(address), block.usable, block.id);
-          !intact) {
-        return intact;
-      }
-    }
-    return AssertionSuccess();
-  }
-
-  struct LastOperation {
-    Kind kind = Kind::allocate;
-    std::size_t size = 0;
-    std::size_t alignment = 0;
-    void* pointer = nullptr;
-  };
-
-  std::uint64_t seed_;
-  RunOptions options_;
+  Model& model_;
   std::mt19937_64 random_;
-  std::unique_ptr<Heap> heap_ = std::make_unique<Heap>();
-  std::vector<Pool> pools_;
-  std::map<std::uintptr_t, Live> live_;
-  std::vector<std::uintptr_t> live_order_;  // live_'s keys, for picking one at random
-  std::uint64_t next_id_ = 1;
-  std::size_t used_ = 0;
-  std::size_t peak_ = 0;
-  std::size_t capacity_ = 0;
-  std::size_t failures_ = 0;
-  std::size_t op_ = 0;
+  std::vector<std::pair<const void*, std::unique_ptr<PoolMemory>>> memory_;
+  std::size_t largest_request_ = 0;
   bool fill_phase_ = false;
-  LastOperation last_;
 };
 
 template <class Heap>
@@ -735,11 +273,14 @@ class RandomModelTest : public ErrorRecordingTest {
     return seed_for(hash);
   }
 
-  static void run(std::uint64_t seed, RunOptions options) {
+  static void run(std::uint64_t seed, const RunOptions& options) {
     SCOPED_TRACE(::testing::Message()
                  << "seed " << seed << "; RTALLOC_TEST_SEED=" << base_seed() << " reproduces it");
-    ModelRun<Heap> model(seed, std::move(options));
-    ASSERT_TRUE(model.run());
+    using Model = HeapModel<Heap, TlsfPolicy<Heap>, max_live, max_pools>;
+    auto heap = std::make_unique<Heap>();
+    auto model = std::make_unique<Model>(*heap);
+    RandomRun<Heap, Model> run(*model, seed);
+    ASSERT_TRUE(run.run(options));
   }
 };
 TYPED_TEST_SUITE(RandomModelTest, HeapConfigurations);
@@ -806,6 +347,131 @@ TYPED_TEST(RandomModelTest, ChangingPools) {
   options.change_pools = true;
   this->run(this->seed(), options);
 }
+
+// ---- FlexTlsf: the same model, with a policy that knows the heap grows ----
+#if RTALLOC_STATS
+
+// A pool source over one buffer, handing out slices in address order, each
+// at least `step` bytes: with grow() the newest slice extends in place (one
+// pool that FlexTlsf extends), without it every growth is a new pool.
+template <bool Growable>
+class SliceSource {
+ public:
+  SliceSource(std::byte* memory, std::size_t bytes, std::size_t step)
+      : memory_(memory), bytes_(bytes), step_(step) {}
+
+  Region acquire(std::size_t min_bytes) noexcept {
+    const std::size_t bytes = slice_for(min_bytes);
+    if (bytes == 0) return {};
+    Region region{memory_ + top_, bytes};
+    top_ += bytes;
+    return region;
+  }
+  std::size_t grow(Region region, std::size_t min_bytes) noexcept requires Growable {
+    if (static_cast<std::byte*>(region.memory) + region.bytes != memory_ + top_) return 0;
+    const std::size_t bytes = slice_for(min_bytes);
+    top_ += bytes;
+    return bytes;
+  }
+  void release(Region) noexcept {}
+
+  /// Whether a slice of at least `bytes` is left; whether any was given.
+  bool could_give(std::size_t bytes) const noexcept { return round(bytes) <= bytes_ - top_; }
+  bool gave_any() const noexcept { return top_ != 0; }
+
+ private:
+  static constexpr std::size_t granule = 64;
+  static std::size_t round(std::size_t bytes) noexcept {
+    return bytes > std::numeric_limits<std::size_t>::max() - granule
+               ? std::numeric_limits<std::size_t>::max()
+               : (bytes + granule - 1) / granule * granule;
+  }
+  // A whole step if it is left, else just enough, else 0.
+  std::size_t slice_for(std::size_t min_bytes) const noexcept {
+    const std::size_t left = bytes_ - top_;
+    const std::size_t wanted = round(std::max(min_bytes, step_));
+    if (wanted <= left) return wanted;
+    return round(min_bytes) <= left ? round(min_bytes) : 0;
+  }
+
+  std::byte* memory_;
+  std::size_t bytes_;
+  std::size_t step_;
+  std::size_t top_ = 0;
+};
+
+// FlexTlsf may fail only when its source could not give the pool the
+// request needs: a new region holds FlexTlsf's two-word record before the
+// pool, an extension of the newest region the pool bytes alone.
+template <class Source, bool Growable>
+struct SourceGrowth {
+  static constexpr bool grows = true;
+  const Source* source = nullptr;
+  bool could_grow(std::size_t pool_bytes) const noexcept {
+    return source->could_give(pool_bytes + 2 * sizeof(void*)) ||
+           (Growable && source->gave_any() && source->could_give(pool_bytes));
+  }
+};
+
+// FlexTlsf as the model's heap: its walk and check are its inner heap's.
+template <class Flex>
+class FlexUnderTest {
+ public:
+  explicit FlexUnderTest(Flex& flex) : flex_(flex) {}
+  void* allocate(std::size_t size) noexcept { return flex_.allocate(size); }
+  void* allocate(std::size_t size, std::size_t align) noexcept {
+    return flex_.allocate(size, align);
+  }
+  void* reallocate(void* p, std::size_t size) noexcept { return flex_.reallocate(p, size); }
+  void deallocate(void* p) noexcept { flex_.deallocate(p); }
+  std::size_t usable_size(const void* p) const noexcept { return flex_.usable_size(p); }
+  bool owns(const void* p) const noexcept { return flex_.owns(p); }
+  TlsfStats stats() const noexcept { return flex_.stats().heap; }
+  bool check() const noexcept { return flex_.heap().check(); }
+  template <class Visitor>
+  void walk(Visitor&& visitor) const {
+    flex_.heap().walk(std::forward<Visitor>(visitor));
+  }
+
+ private:
+  Flex& flex_;
+};
+
+template <bool Growable>
+void run_flex(std::uint64_t seed, std::size_t operation_count) {
+  SCOPED_TRACE(::testing::Message()
+               << "seed " << seed << "; RTALLOC_TEST_SEED=" << base_seed() << " reproduces it");
+  using Source = SliceSource<Growable>;
+  using Flex = FlexTlsf<Source>;
+  using Heap = FlexUnderTest<Flex>;
+  using Policy = TlsfPolicy<Tlsf<>, SourceGrowth<Source, Growable>>;
+  using Model = HeapModel<Heap, Policy, max_live, max_pools>;
+  constexpr std::size_t bytes = 1 << 20;
+  PoolMemory memory(bytes);
+  auto flex = std::make_unique<Flex>(Source(memory.data(), bytes, 32 * 1024));
+  Heap heap(*flex);
+  auto model = std::make_unique<Model>(heap, Policy({&flex->source()}));
+  model->add_known_memory(memory.data(), bytes);
+  RunOptions options;
+  options.operations = operation_count;
+  options.largest_request = 64 * 1024;
+  RandomRun<Tlsf<>, Model> run(*model, seed);
+  ASSERT_TRUE(run.run(options));
+  if (Growable) {
+    EXPECT_EQ(flex->stats().heap.pool_count, 1U) << "the source grows: one pool, extended";
+  } else {
+    EXPECT_GT(flex->stats().heap.pool_count, 1U) << "the source cannot grow: a pool per growth";
+  }
+}
+
+class FlexTlsfRandomModelTest : public RandomModelTest<Tlsf<>> {};
+
+// Every growth a new pool, until the source runs out.
+TEST_F(FlexTlsfRandomModelTest, SourceOfSlices) { run_flex<false>(seed(), operations(30'000)); }
+
+// One pool, extended in place at every growth.
+TEST_F(FlexTlsfRandomModelTest, SourceThatGrows) { run_flex<true>(seed(), operations(30'000)); }
+#endif  // RTALLOC_STATS
 
 }  // namespace
 }  // namespace rtalloc::test

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// What the portable model tests share: a small random generator and a
-// result type. The models (tlsf_model.hpp, handle_model.hpp, bytes_model.hpp)
-// are freestanding, like the library: no exceptions, no heap, no standard
-// containers, so the same code runs under GoogleTest on the host
-// (models_test.cpp) and on a bare-metal Cortex-M4 (target_tests.cpp).
+// What the models share: a small random generator and a result type. The
+// models (heap_model.hpp here; handle_model.hpp and bytes_model.hpp in
+// tests/target/) are freestanding, like the library: no exceptions, no heap,
+// no standard containers, so the same code runs under GoogleTest on the host,
+// in the fuzz targets and on a bare-metal Cortex-M4 (tests/target/).
 #pragma once
 
 #include <cstddef>
