@@ -101,7 +101,7 @@ deliberate_damage='CheckDetectsDamaged|CheckPoolFindsDamageInThatPoolOnly|^c_api
 
 step "fuzz preset: build" build fuzz "$fuzz_dir"
 step "fuzz preset: test suite" suite "$fuzz_dir" --exclude-regex "$deliberate_damage"
-for target in tlsf_fuzz slab_fuzz handle_fuzz debug_heap_fuzz; do
+for target in tlsf_fuzz slab_fuzz handle_fuzz debug_heap_fuzz offset_fuzz; do
   [ -x "$fuzz_dir/tests/fuzz/$target" ] || continue
   step "$target: ${fuzz_seconds} s" fuzz_target "$fuzz_dir" "$target" "${target%_fuzz}"
 done
