@@ -391,7 +391,7 @@ class OffsetHeap {
   /// (size above max_allocation), or invalid_alignment (also reported). Only
   /// out_of_space and out_of_records count as failed allocations.
   OffsetAllocation allocate(std::uint64_t size, std::uint64_t align = 1) noexcept {
-    if (!std::has_single_bit(align)) [[unlikely]] {
+    if (!is_power_of_two(align)) [[unlikely]] {
       detail::report(ErrorCode::invalid_alignment,
                      "OffsetHeap::allocate: alignment not a power of two", this, nullptr,
                      static_cast<std::size_t>(align));
@@ -604,6 +604,11 @@ class OffsetHeap {
   void set_b_link(Index i, Index b) noexcept {  // the low bits of b; a range start's serial stays
     record(i).links =
         (record(i).links & ~(index_mask << index_bits)) | (std::uint64_t{b} << index_bits);
+  }
+
+  // Not std::has_single_bit: unoptimized builds would call libgcc's popcount.
+  static constexpr bool is_power_of_two(std::uint64_t value) noexcept {
+    return value != 0 && (value & (value - 1)) == 0;
   }
 
   // Granules from block `i` to the record after it.
