@@ -710,7 +710,15 @@ class OffsetHeap {
 
   template <class T>
   static std::size_t lowest_bit(T bits) noexcept {  // bits != 0
-    return static_cast<std::size_t>(std::countr_zero(bits));
+    if constexpr (sizeof(T) > sizeof(std::size_t)) {
+      // Two 32-bit halves: a 64-bit count would call libgcc's __ctzdi2.
+      const auto low = static_cast<std::uint32_t>(bits);
+      if (low != 0) return static_cast<std::size_t>(std::countr_zero(low));
+      return 32 +
+             static_cast<std::size_t>(std::countr_zero(static_cast<std::uint32_t>(bits >> 32)));
+    } else {
+      return static_cast<std::size_t>(std::countr_zero(bits));
+    }
   }
 
   std::size_t top_class() const noexcept {  // fl_bitmap_ != 0
