@@ -93,7 +93,7 @@ int child(int fd, void* inherited, int requests, int replies) {
       return 11;
     }
     const unsigned char* message = base + request.message_offset;
-    const std::uint64_t sum = checksum(message, request.message_size);
+    const std::uint64_t sum = checksum(message, static_cast<std::size_t>(request.message_size));
     char answer[64];
     const int length = std::snprintf(answer, sizeof answer, "%llu bytes, checksum %016llx",
                                      static_cast<unsigned long long>(request.message_size),
@@ -199,7 +199,7 @@ int main() {
       break;
     }
     child_base = done.child_base;
-    const std::uint64_t sum = checksum(base + message.offset, size);
+    const std::uint64_t sum = checksum(base + message.offset, static_cast<std::size_t>(size));
     char expected[64];
     std::snprintf(expected, sizeof expected, "%llu bytes, checksum %016llx",
                   static_cast<unsigned long long>(size), static_cast<unsigned long long>(sum));
@@ -218,9 +218,9 @@ int main() {
     expect(heap.free(reply.handle) == rtalloc::OffsetError::none, "free(reply) refused");
     kept.push_back({message.handle, message.offset, size});
     if (kept.size() > 8 || random(4) != 0) {
-      const std::size_t pick = random(kept.size());
+      const auto pick = static_cast<std::size_t>(random(kept.size()));
       const Live old = kept[pick];
-      std::memset(base + old.offset, wiped, old.size);
+      std::memset(base + old.offset, wiped, static_cast<std::size_t>(old.size));
       expect(heap.free(old.handle) == rtalloc::OffsetError::none, "free(message) refused");
       expect(heap.free(old.handle) == rtalloc::OffsetError::stale_handle,
              "a freed handle was accepted");
@@ -231,7 +231,7 @@ int main() {
   }
   const rtalloc::OffsetHeapStats busiest = heap.stats();
   for (const Live& old : kept) {
-    std::memset(base + old.offset, wiped, old.size);
+    std::memset(base + old.offset, wiped, static_cast<std::size_t>(old.size));
     expect(heap.free(old.handle) == rtalloc::OffsetError::none, "free(message) refused");
   }
 

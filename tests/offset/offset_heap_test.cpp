@@ -466,7 +466,7 @@ class DamagedHeapTest : public OffsetHeapTest {
         const auto a = heap_->allocate(random() % 5000 + 1, random() % 4 == 0 ? 256 : 1);
         if (a) live.push_back(a.handle);
       } else {
-        const std::size_t pick = random() % live.size();
+        const auto pick = static_cast<std::size_t>(random() % live.size());
         ASSERT_EQ(heap_->free(live[pick]), OffsetError::none);
         live.erase(live.begin() + static_cast<std::ptrdiff_t>(pick));
       }
@@ -522,7 +522,8 @@ TEST_F(DamagedHeapTest, CheckIsSafeOnRandomDamage) {
   for (int trial = 0; trial < 300; ++trial) {
     build(static_cast<std::uint64_t>(trial));
     const std::size_t used = static_cast<std::size_t>(heap_->stats().records_used);
-    word(random() % used + 1, random() % 2) ^= std::uint64_t{1} << (random() % 64);
+    word(static_cast<std::size_t>(random() % used) + 1, static_cast<std::size_t>(random() % 2)) ^=
+        std::uint64_t{1} << (random() % 64);
     const bool intact = heap_->check();
     EXPECT_EQ(reports(), intact ? 0U : 1U) << "trial " << trial;
   }

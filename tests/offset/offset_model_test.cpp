@@ -154,6 +154,9 @@ class RandomRun {
   std::uint64_t uniform(std::uint64_t low, std::uint64_t high) {
     return std::uniform_int_distribution<std::uint64_t>(low, high)(random_);
   }
+  std::size_t pick(std::size_t count) {  // one of 0 .. count - 1
+    return static_cast<std::size_t>(uniform(0, count - 1));
+  }
   bool chance(double p) { return std::bernoulli_distribution(p)(random_); }
 
   // A range size: mostly around 2^20 granules, sometimes a few granules,
@@ -212,7 +215,7 @@ class RandomRun {
   const char* exact_fit() {
     const auto gaps = model_.gaps();
     if (gaps.empty()) return model_.allocate(granule, 1);
-    const auto& gap = gaps[uniform(0, gaps.size() - 1)];
+    const auto& gap = gaps[pick(gaps.size())];
     const std::uint64_t offset_alignment =
         gap.offset == 0 ? std::uint64_t{1} << 30 : std::uint64_t{1} << std::countr_zero(gap.offset);
     return model_.allocate(gap.size, std::min(offset_alignment, std::uint64_t{1} << 24));
@@ -221,12 +224,12 @@ class RandomRun {
   const char* step(bool change_ranges) {
     if (change_ranges) {
       const std::uint64_t roll = uniform(0, 999);
-      if (roll < 5) return add_range_in(uniform(0, 7));
-      if (roll < 10) return model_.extend_range(uniform(0, 7), uniform(0, 64) * granule + 3);
-      if (roll < 14) return model_.remove_range(uniform(0, 7));
-      if (roll < 16) return model_.stale_range(uniform(0, 63));
+      if (roll < 5) return add_range_in(pick(8));
+      if (roll < 10) return model_.extend_range(pick(8), uniform(0, 64) * granule + 3);
+      if (roll < 14) return model_.remove_range(pick(8));
+      if (roll < 16) return model_.stale_range(pick(64));
       if (roll < 17 && checks_enabled && !model_.ranges().empty()) {  // overlap: checked builds
-        const auto& range = model_.ranges()[uniform(0, model_.ranges().size() - 1)];
+        const auto& range = model_.ranges()[pick(model_.ranges().size())];
         return model_.add_range(range.end - granule, 2 * granule);
       }
     }
@@ -236,10 +239,10 @@ class RandomRun {
       return model_.allocate(request_size(), alignment());
     }
     const std::uint64_t roll = uniform(0, 99);
-    if (roll < 12) return model_.resize(uniform(0, 1u << 20), request_size() / 2);
-    if (roll < 15) return model_.stale_handle(uniform(0, 63));
+    if (roll < 12) return model_.resize(pick(1u << 20), request_size() / 2);
+    if (roll < 15) return model_.stale_handle(pick(64));
     if (roll < 16) return model_.any_handle(uniform(0, UINT64_MAX));
-    return model_.free(uniform(0, 1u << 20));
+    return model_.free(pick(1u << 20));
   }
 
   OffsetModel<Heap>& model_;
@@ -335,7 +338,8 @@ TYPED_TEST(OffsetModelTest, ManyFreesMergeBackIntoOneRange) {
   }
   ASSERT_GT(this->model_.live_count(), 50U);
   EXPECT_GT(this->heap_->stats().free_blocks, 10U);  // alignment padding left gaps
-  while (this->model_.live_count() != 0) EXPECT_AGREES(this->model_.free(random()));
+  while (this->model_.live_count() != 0)
+    EXPECT_AGREES(this->model_.free(static_cast<std::size_t>(random())));
   EXPECT_EQ(this->heap_->stats().free_blocks, 2U);
   EXPECT_EQ(this->heap_->stats().records_used, 6U);
 }
@@ -449,7 +453,8 @@ TYPED_TEST(OffsetModelTest, ExhaustionAndRecovery) {
   EXPECT_EQ(this->heap_->largest_free(), 0U);
   EXPECT_AGREES(this->model_.allocate(g, 1));
   EXPECT_EQ(this->model_.last_error(), OffsetError::out_of_space);
-  while (this->model_.live_count() != 0) EXPECT_AGREES(this->model_.free(random()));
+  while (this->model_.live_count() != 0)
+    EXPECT_AGREES(this->model_.free(static_cast<std::size_t>(random())));
   const OffsetHeapStats s = this->heap_->stats();
   EXPECT_EQ(s.free_blocks, 2U);
   EXPECT_EQ(s.largest_free, size);
