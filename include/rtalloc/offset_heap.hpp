@@ -876,9 +876,8 @@ class OffsetHeap {
     } else {
       set_a(following, no_record);
     }
-    set_place(used, start + padding, after_used, state_free);
-    set_links(used, block, 0);
-    return use_block(used, granules);
+    set_place(used, start + padding, after_used, state_used);
+    return use_block(used, block, granules);
   }
 
   // Allocates `granules` at the start of free block `block`, the head of
@@ -886,20 +885,21 @@ class OffsetHeap {
   OffsetAllocation allocate_from_head(Index block, std::size_t index,
                                       std::uint64_t granules) noexcept {
     const Index following = next(block);
-    const std::uint64_t rest = offset(following) - offset(block) - granules;
+    const std::uint64_t start = offset(block);
+    const std::uint64_t rest = offset(following) - start - granules;
+    Index after = following;
     if (rest != 0) {
-      // [ block .............. ] => [ block ][ rest ]
+      // [ block .............. ] => [ used ][ rest ]
       if (records_available() == 0) return allocation_failed(OffsetError::out_of_records);
-      const Index remainder = take_record();
-      set_place(remainder, offset(block) + granules, following, state_free);
-      set_a(following, remainder);
-      set_next(block, remainder);
+      after = take_record();
+      set_place(after, start + granules, following, state_free);
+      set_a(following, after);
       // Still in the block's class? Then the rest keeps the block's place.
       if (const std::size_t rest_index = Classes::index_of(rest); rest_index == index) {
-        replace_free(block, remainder, index);
+        replace_free(block, after, index);
       } else {
         unlink_free(block, index);
-        insert_free(remainder, rest_index);
+        insert_free(after, rest_index);
       }
     } else {
       // [ block ] => [ used ]: the block after it loses its free predecessor.
@@ -907,15 +907,16 @@ class OffsetHeap {
       set_a(following, no_record);
       --free_blocks_;
     }
-    return use_block(block, granules);
+    // A free block's predecessor is never free: the allocation's back link is none.
+    set_place(block, start, after, state_used);
+    return use_block(block, no_record, granules);
   }
 
-  // Marks block `b` (off the lists, its `next` set) as a live allocation of
-  // `granules` and makes its handle. Its `a` is kept: set by the caller.
-  OffsetAllocation use_block(Index b, std::uint64_t granules) noexcept {
+  // Makes block `b` (its place written, off the lists) a live allocation of
+  // `granules` whose back link is `previous_free`, and makes its handle.
+  OffsetAllocation use_block(Index b, Index previous_free, std::uint64_t granules) noexcept {
     const std::uint64_t serial = next_serial();
-    set_state(b, state_used);
-    record(b).links = (record(b).links & index_mask) | (serial << index_bits);
+    set_links(b, previous_free, serial);
     ++used_blocks_;
     used_granules_ += granules;
     if (used_granules_ > peak_used_granules_) peak_used_granules_ = used_granules_;
