@@ -5,16 +5,19 @@
 //   AllocateFree  64 Ki allocations stay live in a 1 GiB range; each iteration allocates one more
 //                 and frees it again (sizes random in [256 B, 16 KiB), alignment 1 or 256)
 //   Ring          64 Ki allocations live in a 1 GiB range; each iteration frees the oldest and
-//                 allocates a new one (same sizes and alignments)
-//   RingCurve     OffsetHeap alone, the ring with 1 Ki to 1 Mi live allocations in a range of
-//                 16 KiB per allocation (16 GiB at 1 Mi): the mean and the slowest batch's time
-//                 per free + allocate (see RingCurve below)
+//                 allocates a new one (same sizes and alignments). The free space soon becomes one
+//                 free range that moves through the offsets as a circular buffer does.
+//   Replace       as Ring, but each iteration frees a random live allocation: many free ranges of
+//                 every size, the lists of the size classes long
+//   Curve         OffsetHeap alone, Replace with 1 Ki to 1 Mi live allocations in a range of 16 KiB
+//                 per allocation (16 GiB at 1 Mi): the mean and the slowest batch's time per free +
+//                 allocate (see Curve below)
 //
 // Times are per iteration: one allocate and one free. Tlsf runs over 1 GiB of real memory, made
 // resident before the run (MAP_POPULATE), whose block headers it reads and writes; OffsetHeap over
 // an offset range alone, its records in 2 x live + 64 records of memory.
 // Build the release preset and run build/release/bench/offset_heap_bench (Google Benchmark flags
-// apply, e.g. --benchmark_filter=RingCurve).
+// apply, e.g. --benchmark_filter=Curve).
 #include <benchmark/benchmark.h>
 #include <sys/mman.h>
 
@@ -43,6 +46,21 @@ std::vector<std::uint64_t> random_sizes() {
   return sizes;
 }
 
+// Which live allocation Replace frees: random 32-bit numbers, scaled to the number of live
+// allocations by a multiply (a division would cost more than the heap).
+constexpr std::size_t pick_table_length = 65536;
+
+std::vector<std::uint32_t> random_picks() {
+  std::mt19937 generator(7);
+  std::vector<std::uint32_t> picks(pick_table_length);
+  for (std::uint32_t& pick : picks) pick = static_cast<std::uint32_t>(generator());
+  return picks;
+}
+
+std::size_t scaled(std::uint32_t pick, std::size_t count) {
+  return static_cast<std::size_t>((std::uint64_t{pick} * count) >> 32);
+}
+
 class OffsetAllocator {
  public:
   using Heap = rtalloc::OffsetHeap<rtalloc::caller_records>;
@@ -59,6 +77,7 @@ class OffsetAllocator {
     return a.handle;
   }
   void free(Handle handle) noexcept { heap_.free(handle); }
+  rtalloc::OffsetHeapStats stats() const noexcept { return heap_.stats(); }
 
  private:
   std::unique_ptr<std::byte[]> memory_;
@@ -134,49 +153,110 @@ void Ring(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// The ring with `live` allocations, replayed 5 times from a fresh heap (the same sequence each
-// time), each batch of 16 frees + allocates timed alone. A batch's time is its fastest over the
-// replays, so that an interrupt or a preemption that hit one replay does not count while a batch
-// slow by the heap's doing is slow in all of them; max_ns is the slowest batch so taken, per free +
-// allocate, and mean_ns the fastest replay's mean.
-void RingCurve(benchmark::State& state) {
+template <class Allocator>
+void Replace(benchmark::State& state) {
+  const std::vector<std::uint64_t> sizes = random_sizes();
+  const std::vector<std::uint32_t> picks = random_picks();
+  const auto align = static_cast<std::uint64_t>(state.range(0));
+  Allocator allocator(GiB, live_allocations);
+  std::vector<typename Allocator::Handle> live(live_allocations);
+  std::size_t next = 0;
+  for (auto& handle : live) handle = allocator.allocate(sizes[next++ % size_table_length], align);
+  for (std::size_t i = 0; i < 2 * live_allocations; ++i) {  // to the steady state
+    auto& handle = live[scaled(picks[i % pick_table_length], live_allocations)];
+    allocator.free(handle);
+    handle = allocator.allocate(sizes[next++ % size_table_length], align);
+  }
+  std::size_t step = 0;
+  for (auto _ : state) {
+    auto& handle = live[scaled(picks[step++ % pick_table_length], live_allocations)];
+    allocator.free(handle);
+    handle = allocator.allocate(sizes[next++ % size_table_length], align);
+    benchmark::DoNotOptimize(static_cast<const typename Allocator::Handle&>(handle));
+  }
+  for (const auto& handle : live) allocator.free(handle);
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Replace on an OffsetHeap with `live` allocations, for Curve.
+class ReplaceRun {
+ public:
+  ReplaceRun(std::size_t live, const std::vector<std::uint64_t>& sizes,
+             const std::vector<std::uint32_t>& picks)
+      : allocator_(live * 16 * 1024, live), handles_(live), sizes_(sizes), picks_(picks) {
+    for (auto& handle : handles_) handle = allocator_.allocate(next_size(), 1);
+  }
+  ~ReplaceRun() {
+    for (const auto& handle : handles_) allocator_.free(handle);
+  }
+  ReplaceRun(const ReplaceRun&) = delete;
+  ReplaceRun& operator=(const ReplaceRun&) = delete;
+
+  void replace() {
+    auto& handle = handles_[scaled(picks_[step_++ % pick_table_length], handles_.size())];
+    allocator_.free(handle);
+    handle = allocator_.allocate(next_size(), 1);
+    benchmark::DoNotOptimize(static_cast<const rtalloc::OffsetHandle&>(handle));
+  }
+  std::uint64_t free_ranges() const { return allocator_.stats().free_blocks; }
+
+ private:
+  std::uint64_t next_size() { return sizes_[next_++ % size_table_length]; }
+
+  OffsetAllocator allocator_;
+  std::vector<rtalloc::OffsetHandle> handles_;
+  const std::vector<std::uint64_t>& sizes_;
+  const std::vector<std::uint32_t>& picks_;
+  std::size_t next_ = 0;
+  std::size_t step_ = 0;
+};
+
+// One timed batch of Curve. Out of line so that callgrind can count its instructions alone:
+//   valgrind --tool=callgrind --toggle-collect='*timed_batch*' offset_heap_bench
+//       --benchmark_filter=Curve/live:1024/
+// counts the 5 x 16,384 batches of 16 frees + allocates (and their clock reads).
+constexpr int batch = 16;
+
+[[gnu::noinline]] double timed_batch(ReplaceRun& run) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < batch; ++i) run.replace();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Replace with `live` allocations, brought to the steady state (2 x live steps untimed), then
+// timed in batches of 16 frees + allocates, all of it replayed 5 times from a fresh heap (the same
+// sequence each time). A batch's time is its fastest over the replays, so that an interrupt or a
+// preemption that hit one replay does not count while a batch slow by the heap's doing is slow in
+// all of them; max_ns is the slowest batch so taken, per free + allocate, and mean_ns the fastest
+// replay's mean.
+void Curve(benchmark::State& state) {
   constexpr int replays = 5;
   constexpr std::size_t batches = 16384;
-  constexpr int batch = 16;
   const std::vector<std::uint64_t> sizes = random_sizes();
+  const std::vector<std::uint32_t> picks = random_picks();
   const auto live = static_cast<std::size_t>(state.range(0));
   std::vector<double> fastest(batches, 1e30);
   double best_total = 1e30;
+  std::uint64_t free_ranges = 0;
   for (auto _ : state) {
     for (int replay = 0; replay < replays; ++replay) {
-      OffsetAllocator allocator(live * 16 * 1024, live);
-      std::vector<rtalloc::OffsetHandle> ring(live);
-      std::size_t next = 0;
-      for (auto& handle : ring) handle = allocator.allocate(sizes[next++ % size_table_length], 1);
-      std::size_t oldest = 0;
+      ReplaceRun run(live, sizes, picks);
+      for (std::size_t i = 0; i < 2 * live; ++i) run.replace();
       double total = 0;
       for (std::size_t b = 0; b < batches; ++b) {
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < batch; ++i) {
-          allocator.free(ring[oldest]);
-          const auto handle = allocator.allocate(sizes[next++ % size_table_length], 1);
-          benchmark::DoNotOptimize(handle);
-          ring[oldest] = handle;
-          if (++oldest == live) oldest = 0;
-        }
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds = timed_batch(run);
         fastest[b] = std::min(fastest[b], seconds);
         total += seconds;
       }
       best_total = std::min(best_total, total);
-      for (const auto& handle : ring) allocator.free(handle);
+      free_ranges = run.free_ranges();
     }
     state.SetIterationTime(best_total);
   }
   const double pairs = static_cast<double>(batches) * batch;
   state.counters["mean_ns"] = best_total * 1e9 / pairs;
   state.counters["max_ns"] = *std::max_element(fastest.begin(), fastest.end()) * 1e9 / batch;
+  state.counters["free_ranges"] = static_cast<double>(free_ranges);
 }
 
 void alignments(benchmark::internal::Benchmark* b) {
@@ -188,7 +268,9 @@ BENCHMARK_TEMPLATE(AllocateFree, OffsetAllocator)->Apply(alignments);
 BENCHMARK_TEMPLATE(AllocateFree, TlsfAllocator)->Apply(alignments);
 BENCHMARK_TEMPLATE(Ring, OffsetAllocator)->Apply(alignments);
 BENCHMARK_TEMPLATE(Ring, TlsfAllocator)->Apply(alignments);
-BENCHMARK(RingCurve)
+BENCHMARK_TEMPLATE(Replace, OffsetAllocator)->Apply(alignments);
+BENCHMARK_TEMPLATE(Replace, TlsfAllocator)->Apply(alignments);
+BENCHMARK(Curve)
     ->ArgName("live")
     ->RangeMultiplier(4)
     ->Range(1024, 1024 * 1024)
