@@ -42,7 +42,7 @@
 // The blocks of a range form a chain from its first block through `next` to
 // its end record, whose offset is where the range ends; a block's size is
 // the distance to the offset of the record after it. The only link back is
-// `a`, kept where it is needed: a block (or range end) names the block in
+// `a`, kept where it is needed: an allocation (or range end) names the block in
 // front of it while that block is free, so that a free can merge with it. No
 // two free blocks are neighbours: frees merge at once.
 //
