@@ -223,6 +223,7 @@ class OffsetHeap {
   static constexpr std::size_t records_per_range = 2;
 
   /// The bytes of caller memory that hold `records` records, at any alignment.
+  /// O(1); never fails.
   static constexpr std::size_t bytes_for_records(std::size_t records) noexcept {
     return records * record_bytes + alignof(std::uint64_t) - 1;
   }
