@@ -78,7 +78,7 @@ deliberate_damage='CheckDetectsDamaged|CheckPoolFindsDamageInThatPoolOnly|Assert
 step "fuzz preset: build" build fuzz "$fuzz_dir"
 step "fuzz preset: test suite" suite "$fuzz_dir" --exclude-regex "$deliberate_damage"
 # Every target tests/fuzz/CMakeLists.txt builds; one that was not built fails its step.
-for target in tlsf_fuzz slab_fuzz handle_fuzz; do
+for target in tlsf_fuzz slab_fuzz handle_fuzz offset_fuzz; do
   step "$target: ${fuzz_seconds} s" fuzz_target "$fuzz_dir" "$target" "${target%_fuzz}"
 done
 

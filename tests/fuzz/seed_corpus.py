@@ -100,8 +100,111 @@ def pool_ops(rng, count, allocate_op, free_op, misuse_op, verify_op):
     return ops
 
 
+# offset_fuzz: operations as its step() decodes them (the opcode is the byte modulo 16).
+def o_size(n, kind=0):
+    """kind < 120: (n % 512) * granule / 8; 120-199: (n + 1) << (kind % 30); 200-229: the
+    largest free or allocatable size, one granule either side; 230-244: 2^(32 + kind % 8);
+    245 and up: beyond the offset space."""
+    return bytes([kind]) + word(n)
+
+
+def o_range(slot, length_word, shift, misalign=None):
+    head = bytes([slot, 0, misalign]) if misalign is not None else bytes([slot, 1])
+    return head + word(length_word) + bytes([shift])
+
+
+def o_allocate(size_bytes, align_byte=0):
+    return bytes([0]) + size_bytes + bytes([align_byte])
+
+
+def o_exact(pick):
+    return bytes([4]) + word(pick)
+
+
+def o_free(pick):
+    return bytes([5]) + word(pick)
+
+
+def o_resize(pick, size_bytes):
+    return bytes([8]) + word(pick) + size_bytes
+
+
+def o_stale(pick):
+    return bytes([9]) + word(pick)
+
+
+def o_any_handle(value):
+    return bytes([10]) + b"".join(word(value >> shift) for shift in (48, 32, 16, 0))
+
+
+def o_add_range(slot, length_word, shift, misalign=None):
+    return bytes([11]) + o_range(slot, length_word, shift, misalign)
+
+
+def o_extend(which, quarter_granules):
+    return bytes([12, which]) + word(quarter_granules)
+
+
+def o_remove(which):
+    return bytes([13, which])
+
+
+def o_stale_range(which):
+    return bytes([14, which])
+
+
+def write_offset(name, config, ops, misalignment=0):
+    """The configuration byte, for caller-memory configurations (1 and 2) the records'
+    misalignment, the first range (slot 0), then the operations."""
+    path = os.path.join(HERE, "corpus", "offset", name)
+    first = o_range(1, 4000, 10)[1:]  # add_range(0) reads no slot byte
+    with open(path, "wb") as out:
+        extra = bytes([misalignment]) if config in (1, 2) else b""
+        out.write(bytes([config]) + extra + first + b"".join(ops))
+
+
+def offset_corpus(rng):
+    for config in range(4):
+        write_offset(f"basic-{config}", config,
+                     [o_allocate(o_size(100)), o_allocate(o_size(7, 130)), o_free(0),
+                      o_allocate(o_size(0)), o_resize(0, o_size(300)), o_resize(1, o_size(1)),
+                      o_free(1), o_free(0), o_free(0)], config)
+        write_offset(f"aligned-{config}", config,
+                     [o_allocate(o_size(50), 136 + 12), o_allocate(o_size(3, 150), 136 + 20),
+                      o_allocate(o_size(1), 136 + 30), o_exact(0), o_free(1), o_exact(1),
+                      o_allocate(o_size(10), 136 + 47)])
+        write_offset(f"ranges-{config}", config,
+                     [o_add_range(3, 500, 20), o_add_range(5, 60000, 26, 7),
+                      o_allocate(o_size(9, 160)), o_extend(0, 4000), o_extend(1, 3),
+                      o_remove(0), o_stale_range(0), o_add_range(3, 10, 2), o_remove(2),
+                      o_allocate(o_size(1, 235)), o_free(0), o_remove(1)])
+        write_offset(f"misuse-{config}", config,
+                     [o_allocate(o_size(64)), o_free(0), o_stale(0), o_any_handle(0),
+                      o_any_handle(0x0000_0400_0000_0002), o_allocate(o_size(8), 128),
+                      o_allocate(o_size(8), 129), o_allocate(o_size(1, 250)),
+                      o_allocate(o_size(1, 251)), o_add_range(0, 10, 1), o_stale_range(5)])
+        write_offset(f"edges-{config}", config,
+                     [o_allocate(o_size(1, 200)), o_free(0), o_allocate(o_size(1, 201)),
+                      o_allocate(o_size(2, 202)), o_exact(0), o_free(0), o_exact(0)])
+        ops = []
+        for _ in range(150):
+            roll = rng.randrange(10)
+            if roll < 4:
+                ops.append(o_allocate(o_size(rng.randrange(1 << 16), rng.randrange(200)),
+                                      rng.choice([0, 0, 0, 140, 150, 160])))
+            elif roll < 5:
+                ops.append(o_exact(rng.randrange(1 << 16)))
+            elif roll < 8:
+                ops.append(o_free(rng.randrange(1 << 16)))
+            elif roll < 9:
+                ops.append(o_resize(rng.randrange(1 << 16), o_size(rng.randrange(1 << 16))))
+            else:
+                ops.append(o_stale(rng.randrange(1 << 16)))
+        write_offset(f"random-{config}", config, ops, rng.randrange(8))
+
+
 def main():
-    for target in ("tlsf", "slab", "handle"):
+    for target in ("tlsf", "slab", "handle", "offset"):
         os.makedirs(os.path.join(HERE, "corpus", target), exist_ok=True)
     rng = random.Random(8)
     for config in range(4):  # slab_fuzz: slot type, memory bytes, misalignment, then operations
@@ -143,6 +246,7 @@ def main():
             else:
                 ops.append(deallocate(rng.randrange(1 << 16)))
         write(f"random-{config}", config, (60000, 5), ops)
+    offset_corpus(random.Random(21))
 
 
 if __name__ == "__main__":
