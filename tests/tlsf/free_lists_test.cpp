@@ -86,10 +86,10 @@ TEST_F(FreeListsTest, RandomOperationsAgreeWithOneListPerClass) {
   const std::size_t largest = Classes::last_class_start / granule;
   auto random_size = [&] {
     const std::size_t granules = std::size_t{1} << (random() % 16);  // 1 .. 32768 granules
-    return std::min(largest, granules + random() % granules) * granule;
+    return std::min(largest, granules + static_cast<std::size_t>(random() % granules)) * granule;
   };
   for (int step = 0; step < 20000; ++step) {
-    const std::size_t i = random() % blocks.size();
+    const std::size_t i = static_cast<std::size_t>(random() % blocks.size());
     Block& b = blocks[i];
     const unsigned choice = static_cast<unsigned>(random() % 4);
     if (!listed[i]) {  // insert at the head of its class
