@@ -72,4 +72,17 @@ concept discarding_pool_source = pool_source<S> &&
   { source.discard(memory, bytes) } -> std::same_as<std::size_t>;
 };
 
+/// A source that can say where every region it will hand out lies
+/// (reservation(): one span of addresses, or {nullptr, 0} if it cannot) and
+/// give zeroed memory for bookkeeping about that span, outside it
+/// (acquire_metadata(bytes), taken back by release_metadata). A heap with a
+/// small-object layer keeps its slab map there.
+template <class S>
+concept metadata_pool_source = pool_source<S> &&
+    requires(S& source, Region region, std::size_t bytes) {
+  { source.reservation() } -> std::same_as<Region>;
+  { source.acquire_metadata(bytes) } -> std::same_as<Region>;
+  source.release_metadata(region);
+};
+
 }  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE

@@ -16,14 +16,18 @@
 //                                                  AddressSanitizer (needs Clang)
 //   RTALLOC_VALGRIND        0                      memcheck client requests describe every
 //                                                  allocation and free inside pools
+//   RTALLOC_SMALL_OBJECTS   1                      the growing heap (FlexTlsf) and the drop-in
+//                                                  malloc serve small requests from slabs
 //
-// Each of them changes a type's layout or an operation's behaviour, so each
-// is part of the name of the inline namespace that holds every rtalloc type
+// Each of the first five changes a type's layout or an operation's behaviour,
+// so each is part of the name of the inline namespace that holds every rtalloc type
 // and function (RTALLOC_CONFIG_NAMESPACE, for example
 // rtalloc::config_checks0_stats1_compact0_asan0_valgrind0). Two translation
 // units that disagree on a switch then name different types: a heap made in
 // one and used in the other fails to link, instead of running code compiled
 // for another layout. What the guard cannot catch is in docs/configuration.md.
+// RTALLOC_SMALL_OBJECTS changes only which heap FlexTlsf grows by default,
+// and that heap is part of FlexTlsf's type, so it needs no tag.
 // Outside the namespace, because a process has one of each whatever the
 // switches: the error codes, the error-handler slot and its accessors
 // (<rtalloc/error.hpp>).
@@ -67,6 +71,10 @@
 
 #ifndef RTALLOC_VALGRIND
 #define RTALLOC_VALGRIND 0
+#endif
+
+#ifndef RTALLOC_SMALL_OBJECTS
+#define RTALLOC_SMALL_OBJECTS 1
 #endif
 
 // Each switch as the one digit the namespace's name carries.

@@ -26,6 +26,7 @@
 #include "rtalloc/concepts.hpp"
 #include "rtalloc/config.hpp"
 #include "rtalloc/detail/bits.hpp"
+#include "rtalloc/small_objects.hpp"
 #include "rtalloc/tlsf.hpp"
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
@@ -33,21 +34,36 @@ namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 /// Statistics of a FlexTlsf: the heap's, plus what it holds from its source.
 struct FlexTlsfStats {
   TlsfStats heap;            ///< the heap's statistics (see TlsfStats)
-  std::size_t footprint;     ///< bytes currently held from the source, bookkeeping included
+  std::size_t held;          ///< bytes of address space held from the source, bookkeeping
+                             ///< included (not resident memory: pages never touched count)
   std::size_t region_count;  ///< regions currently held from the source
   std::size_t growths;       ///< times the heap grew (a new region or an in-place extension)
   std::size_t discarded;     ///< bytes handed back through discard, in total
   std::size_t released;      ///< bytes handed back through release before destruction
 };
 
-/// A TLSF heap (Heap, by default rtalloc::Tlsf<>) that takes its pools from
+/// The heap FlexTlsf grows by default: small requests from slabs in front
+/// of Tlsf<> (rtalloc/small_objects.hpp), or Tlsf<> alone when built with
+/// RTALLOC_SMALL_OBJECTS=0.
+#if RTALLOC_SMALL_OBJECTS
+using FlexDefaultHeap = SmallObjects<Tlsf<>>;
+#else
+using FlexDefaultHeap = Tlsf<>;
+#endif
+
+/// A TLSF heap (Heap, by default FlexDefaultHeap) that takes its pools from
 /// Source. Not thread-safe: see rtalloc::GlobalHeap for a locked one.
 ///
 /// Each region from the source starts with a two-word record (the list of
 /// regions, for release) followed by one pool of the heap. When the source
 /// can grow a region in place, the heap extends the newest region's pool
 /// instead of adding a pool, so it stays one contiguous pool.
-template <pool_source Source, class Heap = Tlsf<>>
+///
+/// A heap with a small-object layer (SmallObjects) gets its slab window from
+/// the source when the source can say where all its regions will lie and
+/// give zeroed memory for the slab map (metadata_pool_source: OsPages,
+/// FixedRegion); from other sources the first region is the window.
+template <pool_source Source, class Heap = FlexDefaultHeap>
 class FlexTlsf {
  public:
   /// Discarding after a free is off.
@@ -94,7 +110,7 @@ class FlexTlsf {
       return moved;
     // Only an exhausted heap is worth growing; a bad pointer was reported.
     if (!heap_.is_allocated(p)) return nullptr;
-    if (!grow(Heap::pool_size_for(size, Heap::block_alignment(p)))) return nullptr;
+    if (!grow(Heap::pool_size_for(size, heap_.block_alignment(p)))) return nullptr;
     return heap_.reallocate(p, size);
   }
 
@@ -109,7 +125,7 @@ class FlexTlsf {
       }
     }
     // nullptr reads as usable size 0 and is a no-op on either path.
-    if (Heap::block_usable_size(p) < auto_discard_threshold_) [[likely]] {
+    if (heap_.block_usable_size(p) < auto_discard_threshold_) [[likely]] {
       heap_.deallocate(p);
       return;
     }
@@ -139,6 +155,7 @@ class FlexTlsf {
   /// and per free block spanning a whole page. Not for real-time paths;
   /// bound it by calling it when the program is idle.
   std::size_t trim() noexcept {
+    if constexpr (requires { heap_.release_empty_slabs(); }) heap_.release_empty_slabs();
     std::size_t given_back = release_free_regions();
     if constexpr (discarding_pool_source<Source>) {
       heap_.walk([&](const BlockInfo& block) {
@@ -151,7 +168,7 @@ class FlexTlsf {
   /// The heap's and the source's statistics. O(1) apart from
   /// Tlsf::stats()'s largest_free.
   FlexTlsfStats stats() const noexcept {
-    return {heap_.stats(), footprint_, region_count_, growths_, discarded_, released_};
+    return {heap_.stats(), held_, region_count_, growths_, discarded_, released_};
   }
 
   /// The heap, for its diagnostics (walk, check) and for adding pools of
@@ -187,6 +204,9 @@ class FlexTlsf {
   // or as an extension of the newest one. False if the source has none.
   bool grow(std::size_t pool_bytes) noexcept {
     if (pool_bytes == 0) return false;
+    if constexpr (metadata_pool_source<Source> && requires { heap_.set_window({}, 0, {}, 0); }) {
+      if (regions_ == nullptr && metadata_.memory == nullptr) set_slab_window();
+    }
     if constexpr (growable_pool_source<Source>) {
       if (regions_ != nullptr && grow_newest_region(pool_bytes)) return true;
     }
@@ -205,7 +225,7 @@ class FlexTlsf {
       return false;
     }
     regions_ = record;
-    footprint_ += region.bytes;
+    held_ += region.bytes;
     ++region_count_;
     ++growths_;
     return true;
@@ -221,7 +241,7 @@ class FlexTlsf {
     const std::size_t added = source_.grow(Region{record, record->bytes}, pool_bytes);
     if (added == 0) return false;
     record->bytes += added;
-    footprint_ += added;
+    held_ += added;
     if (record->bytes > Heap::max_block_size) return false;  // the source gave more than asked
     void* pool = pool_memory(record);
     if (heap_.extend_pool(pool, heap_.pool_end(pool), added) == 0) return false;
@@ -265,7 +285,7 @@ class FlexTlsf {
         detail::mark_returned(record, record->bytes);
         previous->next = record->next;
         bytes += record->bytes;
-        footprint_ -= record->bytes;
+        held_ -= record->bytes;
         --region_count_;
         source_.release(Region{record, record->bytes});
       } else {
@@ -291,13 +311,38 @@ class FlexTlsf {
       record = next;
     }
     regions_ = nullptr;
+    if constexpr (metadata_pool_source<Source>) {
+      if (metadata_.memory != nullptr) source_.release_metadata(metadata_);
+      metadata_ = {};
+    }
+  }
+
+  // Before the first region: the slab window is everything the source can
+  // hand out, and its map comes zeroed from the source (for OsPages, pages
+  // the system gives only when a bit is first set). Without it the small-
+  // object layer makes the first region its window.
+  void set_slab_window() noexcept {
+    const Region window = source_.reservation();
+    if (window.memory == nullptr) return;
+    const std::size_t chunks = window.bytes / Heap::slab_bytes + 1;
+    const std::size_t map_bytes = (chunks + 63) / 64 * sizeof(std::uint64_t);
+    const Region map = source_.acquire_metadata(map_bytes);
+    if (map.memory == nullptr) return;
+    if (!heap_.set_window(window.memory, window.bytes, static_cast<std::uint64_t*>(map.memory),
+                          map.bytes)) {
+      source_.release_metadata(map);
+      return;
+    }
+    metadata_ = map;
+    held_ += map.bytes;
   }
 
   Heap heap_{};
   Source source_{};
   RegionRecord* regions_ = nullptr;
   std::size_t auto_discard_threshold_ = no_auto_discard;
-  std::size_t footprint_ = 0;
+  Region metadata_{};  // the slab map's memory, from the source
+  std::size_t held_ = 0;
   std::size_t region_count_ = 0;
   std::size_t growths_ = 0;
   std::size_t discarded_ = 0;

@@ -233,7 +233,7 @@ RTALLOC_EXPORT int malloc_trim(std::size_t) noexcept {
 
 RTALLOC_EXPORT void rtalloc_malloc_get_info(rtalloc_malloc_info* info) {
   const rtalloc::FlexTlsfStats stats = Heap::with_heap([](auto& heap) { return heap.stats(); });
-  info->footprint = stats.footprint;
+  info->footprint = stats.held;
   info->capacity = stats.heap.capacity;
   info->used = stats.heap.used;
   info->peak_used = stats.heap.peak_used;

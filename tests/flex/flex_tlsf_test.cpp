@@ -131,11 +131,11 @@ class FlexTlsfTest : public rtalloc::test::ErrorRecordingTest {
 
 TEST_F(FlexTlsfTest, StartsEmptyAndGrowsOnTheFirstAllocation) {
   Heap heap = make_heap(1 << 20, 16 * page, true);
-  EXPECT_EQ(heap.stats().footprint, 0U);
+  EXPECT_EQ(heap.stats().held, 0U);
   void* p = heap.allocate(100);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(counts.acquired, 1U);
-  EXPECT_EQ(heap.stats().footprint, 16 * page);
+  EXPECT_EQ(heap.stats().held, 16 * page);
   EXPECT_EQ(heap.stats().region_count, 1U);
   heap.deallocate(p);
   EXPECT_TRUE(healthy(heap));
@@ -323,7 +323,7 @@ TEST_F(FlexTlsfTest, TrimReleasesFreeRegionsButTheNewest) {
   EXPECT_GT(given_back, 0U);
   EXPECT_EQ(heap.stats().region_count, 2U);  // the newest, and the one holding `kept`
   EXPECT_EQ(counts.released, regions - 2);
-  EXPECT_EQ(heap.stats().footprint, counts.outstanding);
+  EXPECT_EQ(heap.stats().held, counts.outstanding);
   EXPECT_TRUE(healthy(heap));
   EXPECT_TRUE(heap.owns(kept));
   heap.deallocate(kept);

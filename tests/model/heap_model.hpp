@@ -19,7 +19,8 @@
 // The policy. What a heap of one design promises beyond that lives in one
 // replaceable class (TlsfPolicy in tlsf_policy.hpp, for Tlsf and FlexTlsf;
 // a composed heap brings its own). It provides:
-//   alignment                      what allocate(size) aligns to
+//   alignment                      what allocate(size) aligns to at least
+//   alignment_for(size, align)     what a block of `size` bytes is aligned to
 //   extent(p, usable, align)       the memory a live block occupies, for the
 //                                  no-overlap, in-pool and byte counts
 //   verify_allocation(heap, before, size, align, p, usable)
@@ -669,8 +670,8 @@ class HeapModel {
   ModelResult adopt(void* p, std::size_t size, std::size_t align) noexcept {
     const std::size_t usable = heap_.usable_size(p);
     RTALLOC_MODEL_CHECK(usable >= size);
-    const std::size_t alignment = align > Policy::alignment ? align : Policy::alignment;
-    RTALLOC_MODEL_CHECK(reinterpret_cast<std::uintptr_t>(p) % alignment == 0);
+    RTALLOC_MODEL_CHECK(reinterpret_cast<std::uintptr_t>(p) % policy_.alignment_for(size, align) ==
+                        0);
     RTALLOC_MODEL_CHECK(heap_.owns(p));
     const LiveBlock block{static_cast<std::byte*>(p), size, align, usable, ++next_id_};
     const Extent extent = extent_of(block);

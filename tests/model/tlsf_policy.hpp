@@ -33,6 +33,11 @@ class TlsfPolicy {
  public:
   static constexpr std::size_t alignment = Tlsf::alignment;
 
+  /// Every block is aligned to the larger of `align` and alignment.
+  static constexpr std::size_t alignment_for(std::size_t /*size*/, std::size_t align) noexcept {
+    return align > alignment ? align : alignment;
+  }
+
   constexpr TlsfPolicy() noexcept = default;
   explicit constexpr TlsfPolicy(Growth growth) noexcept : growth_(growth) {}
 

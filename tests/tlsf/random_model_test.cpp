@@ -18,17 +18,16 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <rtalloc/flex_tlsf.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "../model/heap_model.hpp"
+#include "../model/small_objects_policy.hpp"
 #include "../model/tlsf_policy.hpp"
 #include "tlsf_test_support.hpp"
-
-#if RTALLOC_STATS  // FlexTlsf needs the statistics counters (and says so when included)
-#include <rtalloc/flex_tlsf.hpp>
-#endif
 
 namespace rtalloc::test {
 namespace {
@@ -348,8 +347,48 @@ TYPED_TEST(RandomModelTest, ChangingPools) {
   this->run(this->seed(), options);
 }
 
+// ---- SmallObjects over Tlsf: objects in slabs, the rest as above ---------------
+
+template <class Small>
+void run_small(std::uint64_t seed, const RunOptions& options) {
+  SCOPED_TRACE(::testing::Message()
+               << "seed " << seed << "; RTALLOC_TEST_SEED=" << base_seed() << " reproduces it");
+  using Policy = SmallObjectsPolicy<Small>;
+  using Model = HeapModel<Small, Policy, max_live, max_pools>;
+  auto heap = std::make_unique<Small>();
+  auto model = std::make_unique<Model>(*heap, Policy(*heap));
+  RandomRun<Tlsf<>, Model> run(*model, seed);
+  ASSERT_TRUE(run.run(options));
+}
+
+class SmallObjectsRandomModelTest : public RandomModelTest<Tlsf<>> {};
+
+TEST_F(SmallObjectsRandomModelTest, OneLargePool) {
+  RunOptions options;
+  options.operations = operations(60'000);
+  options.pools = {{1024 * 1024, 0}};
+  options.largest_request = 4096;  // mostly small requests, crossing the limit both ways
+  run_small<SmallObjects<Tlsf<>>>(seed(), options);
+}
+
+TEST_F(SmallObjectsRandomModelTest, SmallSlabsAndManyPools) {
+  RunOptions options;
+  options.operations = operations(80'000);
+  options.pools = {{64 * 1024, 5}, {40'000, 3}};
+  options.change_pools = true;
+  options.largest_request = 2048;
+  run_small<SmallObjects<Tlsf<>, SmallConfig<128, 1024>>>(seed(), options);
+}
+
+TEST_F(SmallObjectsRandomModelTest, MicrocontrollerConfiguration) {
+  RunOptions options;
+  options.operations = operations(100'000);
+  options.pools = {{48 * 1024, 0}};
+  options.largest_request = 512;
+  run_small<SmallObjects<TlsfSmall, SmallMicroConfig>>(seed(), options);
+}
+
 // ---- FlexTlsf: the same model, with a policy that knows the heap grows ----
-#if RTALLOC_STATS
 
 // A pool source over one buffer, handing out slices in address order, each
 // at least `step` bytes: with grow() the newest slice extends in place (one
@@ -413,7 +452,8 @@ struct SourceGrowth {
   }
 };
 
-// FlexTlsf as the model's heap: its walk and check are its inner heap's.
+// FlexTlsf as the model's heap: its walk, check and stats are its inner
+// heap's (stats() adds what it holds from the source).
 template <class Flex>
 class FlexUnderTest {
  public:
@@ -437,20 +477,31 @@ class FlexUnderTest {
   Flex& flex_;
 };
 
-template <bool Growable>
+// InnerHeap is FlexTlsf's heap: Tlsf<>, or the default with slabs.
+template <bool Growable, class InnerHeap>
 void run_flex(std::uint64_t seed, std::size_t operation_count) {
   SCOPED_TRACE(::testing::Message()
                << "seed " << seed << "; RTALLOC_TEST_SEED=" << base_seed() << " reproduces it");
   using Source = SliceSource<Growable>;
-  using Flex = FlexTlsf<Source>;
+  using Flex = FlexTlsf<Source, InnerHeap>;
   using Heap = FlexUnderTest<Flex>;
-  using Policy = TlsfPolicy<Tlsf<>, SourceGrowth<Source, Growable>>;
+  using Growth = SourceGrowth<Source, Growable>;
+  constexpr bool slabs = !std::is_same_v<InnerHeap, Tlsf<>>;
+  using Policy =
+      std::conditional_t<slabs, SmallObjectsPolicy<InnerHeap, Growth>, TlsfPolicy<Tlsf<>, Growth>>;
   using Model = HeapModel<Heap, Policy, max_live, max_pools>;
   constexpr std::size_t bytes = 1 << 20;
   PoolMemory memory(bytes);
   auto flex = std::make_unique<Flex>(Source(memory.data(), bytes, 32 * 1024));
   Heap heap(*flex);
-  auto model = std::make_unique<Model>(heap, Policy({&flex->source()}));
+  const Growth growth{&flex->source()};
+  auto model = [&] {
+    if constexpr (slabs) {
+      return std::make_unique<Model>(heap, Policy(flex->heap(), growth));
+    } else {
+      return std::make_unique<Model>(heap, Policy(growth));
+    }
+  }();
   model->add_known_memory(memory.data(), bytes);
   RunOptions options;
   options.operations = operation_count;
@@ -467,11 +518,23 @@ void run_flex(std::uint64_t seed, std::size_t operation_count) {
 class FlexTlsfRandomModelTest : public RandomModelTest<Tlsf<>> {};
 
 // Every growth a new pool, until the source runs out.
-TEST_F(FlexTlsfRandomModelTest, SourceOfSlices) { run_flex<false>(seed(), operations(30'000)); }
+TEST_F(FlexTlsfRandomModelTest, SourceOfSlices) {
+  run_flex<false, Tlsf<>>(seed(), operations(30'000));
+}
 
 // One pool, extended in place at every growth.
-TEST_F(FlexTlsfRandomModelTest, SourceThatGrows) { run_flex<true>(seed(), operations(30'000)); }
-#endif  // RTALLOC_STATS
+TEST_F(FlexTlsfRandomModelTest, SourceThatGrows) {
+  run_flex<true, Tlsf<>>(seed(), operations(30'000));
+}
+
+// The same with FlexTlsf's default heap: small requests from slabs, in the
+// first region (the source cannot say where its regions lie).
+TEST_F(FlexTlsfRandomModelTest, SlabsWithASourceOfSlices) {
+  run_flex<false, SmallObjects<Tlsf<>>>(seed(), operations(30'000));
+}
+TEST_F(FlexTlsfRandomModelTest, SlabsWithASourceThatGrows) {
+  run_flex<true, SmallObjects<Tlsf<>>>(seed(), operations(30'000));
+}
 
 }  // namespace
 }  // namespace rtalloc::test

@@ -38,8 +38,16 @@ const std::vector<Backend>& all_backends() {
          "sl16", "", true},
         {"rtalloc-sl64", tlsf_name<Sl64Heap>() + ": 64 classes per power of two, over one pool",
          "sl64", "", true},
-        {"rtalloc-flex", "rtalloc::FlexTlsf<OsPages>: a TLSF heap that grows by mapping pages",
-         "flex", "", flex_available},
+        {"rtalloc-slabs",
+         "rtalloc::SmallObjects<" + tlsf_name<DefaultHeap>() + ">: requests up to " +
+             std::to_string(SlabsHeap::max_small) + " bytes from size-class slabs of " +
+             std::to_string(SlabsHeap::slab_bytes / 1024) +
+             " KiB, the rest from the default "
+             "TLSF heap, over one pool",
+         "slabs", "", true},
+        {"rtalloc-flex",
+         "rtalloc::FlexTlsf<OsPages>: the TLSF heap with slabs, growing by mapping pages", "flex",
+         "", flex_available},
         library("rtalloc-malloc",
                 "librtalloc_malloc.so: rtalloc's drop-in malloc, a FlexTlsf behind one mutex "
                 "(LD_PRELOAD)",

@@ -2,9 +2,10 @@
 // The rtalloc heap configurations the replay tool and the benchmarks compare, defined once.
 //
 // Each is an rtalloc::Tlsf instantiation derived from the library's default, so that changing the
-// default moves every configuration with it.
+// default moves every configuration with it, or the default with slabs in front of it.
 #pragma once
 
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string_view>
 #include <type_traits>
@@ -20,7 +21,10 @@ using Sl16Heap = Tlsf<DefaultHeap::first_level_count, 16>;
 // Finer classes: 64 per power of two; one first level fewer keeps the default's largest block.
 using Sl64Heap = Tlsf<DefaultHeap::first_level_count - 1, 64>;
 
-inline constexpr std::string_view config_names[] = {"default", "small", "sl16", "sl64"};
+// The default with its small requests from size-class slabs (rtalloc/small_objects.hpp).
+using SlabsHeap = SmallObjects<DefaultHeap>;
+
+inline constexpr std::string_view config_names[] = {"default", "small", "sl16", "sl64", "slabs"};
 
 // Calls fn(std::type_identity<Heap>{}) with the configuration called `name`.
 // Returns false, without calling fn, if there is no such configuration.
@@ -34,6 +38,8 @@ bool visit_config(std::string_view name, Fn&& fn) {
     fn(std::type_identity<Sl16Heap>{});
   } else if (name == "sl64") {
     fn(std::type_identity<Sl64Heap>{});
+  } else if (name == "slabs") {
+    fn(std::type_identity<SlabsHeap>{});
   } else {
     return false;
   }

@@ -115,6 +115,31 @@ class OsPages {
   /// Unmaps `region`. One system call.
   void release(Region region) noexcept { ::munmap(region.memory, region.bytes); }
 
+  /// The span every region comes from while the reservation lasts: the
+  /// reservation, made now if it was not yet. {nullptr, 0} without one (the
+  /// system refused it, or the source was made with reservation 0). Regions
+  /// from plain mappings, once the reservation is used up, lie outside it.
+  /// One system call the first time, O(1) after.
+  Region reservation() noexcept {
+    if (reserved_ == nullptr && reservation_ != 0 && !reservation_failed_) reserve();
+    return reserved_ == nullptr ? Region{} : Region{reserved_, reservation_};
+  }
+
+  /// Zeroed memory of at least `bytes`, outside the reservation, for
+  /// bookkeeping: a mapping of its own, whose pages the system provides only
+  /// when they are first written. One system call. {nullptr, 0} if refused.
+  Region acquire_metadata(std::size_t bytes) noexcept {
+    const std::size_t rounded = step_bytes_exact(bytes);
+    if (rounded == 0) return {};
+    void* memory = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) return {};
+    return {memory, rounded};
+  }
+
+  /// Unmaps memory from acquire_metadata. One system call.
+  void release_metadata(Region region) noexcept { ::munmap(region.memory, region.bytes); }
+
   /// Gives the physical memory of the whole pages inside [memory, memory +
   /// bytes) back to the system (madvise MADV_DONTNEED: they read as zero
   /// afterwards and cost memory again only once written). One system call,
@@ -143,6 +168,13 @@ class OsPages {
   }
 
  private:
+  // `bytes` rounded up to whole pages; 0 for 0 or on overflow.
+  static std::size_t step_bytes_exact(std::size_t bytes) noexcept {
+    const std::size_t page = page_size();
+    if (bytes == 0 || bytes > std::numeric_limits<std::size_t>::max() - page) return 0;
+    return detail::align_up(bytes, page);
+  }
+
   // max(min_bytes, step) rounded up to whole pages; 0 on overflow.
   std::size_t step_bytes(std::size_t min_bytes) const noexcept {
     const std::size_t page = page_size();

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include "rtalloc/concepts.hpp"
 #include "rtalloc/config.hpp"
@@ -31,6 +33,28 @@ class FixedRegion {
   }
   /// Takes the region back; a later acquire may hand it out again.
   void release(Region) noexcept { handed_out_ = false; }
+
+  /// The span the region is handed out from. O(1).
+  Region reservation() const noexcept { return {memory_, bytes_}; }
+
+  /// Zeroed memory for bookkeeping, `bytes` rounded up to 16, taken from
+  /// the end of the region (which shrinks by as much); only before the
+  /// region is handed out. O(bytes) to zero it. {nullptr, 0} if too little
+  /// is left or the region is out.
+  Region acquire_metadata(std::size_t bytes) noexcept {
+    const std::size_t rounded = (bytes + 15) & ~std::size_t{15};
+    if (handed_out_ || memory_ == nullptr || rounded == 0 || rounded >= bytes_) return {};
+    const auto end = reinterpret_cast<std::uintptr_t>(memory_) + bytes_;
+    const std::uintptr_t start = (end - rounded) & ~std::uintptr_t{15};
+    if (start <= reinterpret_cast<std::uintptr_t>(memory_)) return {};
+    bytes_ = static_cast<std::size_t>(start - reinterpret_cast<std::uintptr_t>(memory_));
+    void* p = reinterpret_cast<void*>(start);
+    std::memset(p, 0, static_cast<std::size_t>(end - start));
+    return {p, static_cast<std::size_t>(end - start)};
+  }
+
+  /// Takes metadata back: the region keeps its shorter size. O(1).
+  void release_metadata(Region) noexcept {}
 
  private:
   void* memory_ = nullptr;
