@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "port_check.hpp"
+#include "rtalloc/error.hpp"
 
 extern "C" {
 #if RTALLOC_FREERTOS_HEADERS
@@ -91,6 +92,9 @@ bool inside(const void* p, const std::uint8_t* region, std::size_t bytes) {
 }  // namespace
 
 int main() {
+  // The deliberate misuse below is reported; count it instead of trapping (checked builds).
+  static int reports = 0;
+  rtalloc::set_error_handler([](const rtalloc::ErrorInfo&) noexcept { ++reports; });
 #if RTALLOC_FREERTOS_HEADERS
   // heap_4 style: configTOTAL_HEAP_SIZE bytes are there from the first call.
   PORT_CHECK(suspended_once([] { return xPortGetFreeHeapSize(); }) > 8000);
@@ -182,6 +186,7 @@ int main() {
   void* twice = pvPortMalloc(40);
   vPortFree(twice);
   vPortFree(twice);
+  PORT_CHECK(reports == 1);  // the second free, reported as a double free
   PORT_CHECK(xPortGetFreeHeapSize() == free_at_start);
 
   // pvPortMalloc(0) and an overflowing pvPortCalloc give NULL; calloc zeroes.
