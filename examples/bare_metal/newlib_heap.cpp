@@ -2,12 +2,13 @@
 // newlib_heap: on a bare-metal Cortex-M4, an rtalloc heap in the RAM the
 // linker leaves free serves malloc, free, realloc, calloc, memalign and
 // C++ new/delete for the whole program, newlib's printf included, and is
-// shared with an interrupt handler under rtalloc::InterruptLock.
+// shared with an interrupt handler under rtalloc::InterruptLock: the newlib
+// port (ports/libc/newlib.cpp) in a whole program.
 //
 // The heap is a GlobalHeap: constant-initialized, so usable from the first
 // constructor on. The linker script (targets/cortex-m/mps2_an386.ld) names
 // the free RAM between .bss and the stack __heap_start .. __heap_end; it
-// becomes the heap's pool in a constructor that runs before all others.
+// becomes the heap's pool on the first allocation.
 //
 // The SysTick interrupt allocates and frees while the main loop does the
 // same: without the lock, an interrupt arriving inside a heap operation
@@ -19,69 +20,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <rtalloc/global_heap.hpp>
-#include <rtalloc/sync/interrupt_lock.hpp>
 #include <rtalloc/tlsf.hpp>
 
-extern "C" std::byte __heap_start[], __heap_end[];
+#include "../../ports/libc/libc_heap.hpp"
 
-namespace {
+// malloc, free, realloc, calloc, memalign, aligned_alloc and newlib's
+// _malloc_r family come from the newlib port, ports/libc/newlib.cpp (linked
+// into this program; see its CMakeLists.txt): a Tlsf<> heap over the
+// linker's free RAM, __heap_start .. __heap_end, behind
+// rtalloc::InterruptLock, which masks interrupts while it runs.
 
-// Sized for the board's 4 MiB of RAM: blocks up to 4 MiB, 16 classes per
-// level. Every call masks interrupts while it runs.
-using Heap =
-    rtalloc::GlobalHeap<rtalloc::InterruptLock,
-                        rtalloc::Tlsf<rtalloc::tlsf_first_levels(std::size_t{4} << 20, 16), 16>>;
-
-// Priority 101: before every other constructor (and so before any of them allocates).
-[[gnu::constructor(101)]] void add_free_ram_to_the_heap() {
-  Heap::add_pool(__heap_start, static_cast<std::size_t>(__heap_end - __heap_start));
-}
-
-void* heap_allocate(std::size_t size, std::size_t align) noexcept {
-  return align <= alignof(std::max_align_t) ? Heap::allocate(size) : Heap::allocate(size, align);
-}
-
-void heap_deallocate(void* p) noexcept { Heap::deallocate(p); }
-
-void* heap_reallocate(void* p, std::size_t size) noexcept { return Heap::reallocate(p, size); }
-
-void* heap_zeroed(std::size_t count, std::size_t size) noexcept {
-  if (size != 0 && count > SIZE_MAX / size) return nullptr;
-  void* p = heap_allocate(count * size, 0);
-  if (p != nullptr) std::memset(p, 0, count * size);
-  return p;
-}
-
-}  // namespace
-
-// The C library's allocator, and newlib's reentrant entry points, which its
-// own functions (printf's buffers, for one) call.
-extern "C" {
-struct _reent;
-void* malloc(std::size_t size) noexcept { return heap_allocate(size, 0); }
-void free(void* p) noexcept { heap_deallocate(p); }
-void* realloc(void* p, std::size_t size) noexcept { return heap_reallocate(p, size); }
-void* calloc(std::size_t count, std::size_t size) noexcept { return heap_zeroed(count, size); }
-void* memalign(std::size_t align, std::size_t size) noexcept { return heap_allocate(size, align); }
-void* aligned_alloc(std::size_t align, std::size_t size) noexcept {
-  return heap_allocate(size, align);
-}
-void* _malloc_r(_reent*, std::size_t size) noexcept { return heap_allocate(size, 0); }
-void _free_r(_reent*, void* p) noexcept { heap_deallocate(p); }
-void* _realloc_r(_reent*, void* p, std::size_t size) noexcept { return heap_reallocate(p, size); }
-void* _calloc_r(_reent*, std::size_t count, std::size_t size) noexcept {
-  return heap_zeroed(count, size);
-}
-void* _memalign_r(_reent*, std::size_t align, std::size_t size) noexcept {
-  return heap_allocate(size, align);
-}
-}
-
-// C++ allocation. Built without exceptions: a failed new stops the program.
+// C++ allocation on the same heap. Built without exceptions: a failed new
+// stops the program.
 namespace {
 void* allocate_or_trap(std::size_t size, std::size_t align) noexcept {
-  void* p = heap_allocate(size, align);
+  void* p = rtalloc::libc::allocate(size, align);
   if (p == nullptr) __builtin_trap();
   return p;
 }
@@ -96,19 +49,25 @@ void* operator new[](std::size_t size, std::align_val_t align) {
   return allocate_or_trap(size, static_cast<std::size_t>(align));
 }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return heap_allocate(size, 0);
+  return rtalloc::libc::allocate(size, 0);
 }
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return heap_allocate(size, 0);
+  return rtalloc::libc::allocate(size, 0);
 }
-void operator delete(void* p) noexcept { heap_deallocate(p); }
-void operator delete[](void* p) noexcept { heap_deallocate(p); }
-void operator delete(void* p, std::size_t) noexcept { heap_deallocate(p); }
-void operator delete[](void* p, std::size_t) noexcept { heap_deallocate(p); }
-void operator delete(void* p, std::align_val_t) noexcept { heap_deallocate(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { heap_deallocate(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { heap_deallocate(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { heap_deallocate(p); }
+void operator delete(void* p) noexcept { rtalloc::libc::deallocate(p); }
+void operator delete[](void* p) noexcept { rtalloc::libc::deallocate(p); }
+void operator delete(void* p, std::size_t) noexcept { rtalloc::libc::deallocate(p); }
+void operator delete[](void* p, std::size_t) noexcept { rtalloc::libc::deallocate(p); }
+void operator delete(void* p, std::align_val_t) noexcept { rtalloc::libc::deallocate(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { rtalloc::libc::deallocate(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  rtalloc::libc::deallocate(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  rtalloc::libc::deallocate(p);
+}
+
+extern "C" std::byte __heap_start[], __heap_end[];
 
 // ---- The program ------------------------------------------------------------
 
@@ -167,8 +126,9 @@ int main() {
   std::free(tick_message);
   tick_message = nullptr;
 
-  const rtalloc::TlsfStats stats = Heap::with_heap([](auto& heap) { return heap.stats(); });
-  const bool heap_sound = Heap::with_heap([](auto& heap) { return heap.check(); });
+  const rtalloc::TlsfStats stats =
+      rtalloc::libc::with_heap([](auto& heap) { return heap.stats(); });
+  const bool heap_sound = rtalloc::libc::with_heap([](auto& heap) { return heap.check(); });
   std::printf("ticks during the loop: %lu (each allocated and freed in the handler)\n",
               static_cast<unsigned long>(ticks));
   std::printf("heap: capacity %lu bytes, peak use %lu, %lu blocks still live (stdio's buffers)\n",

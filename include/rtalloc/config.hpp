@@ -120,6 +120,11 @@
 #else
 #define RTALLOC_HOT_INLINE [[gnu::always_inline]] inline
 #endif
+// Internal: a helper that the compact build calls from one place (or a
+// helper no larger than a call), inlined in every build. Clang at -Oz keeps
+// such inline functions out of line, and on wasm32 a call and a function of
+// its own cost more than the body.
+#define RTALLOC_INLINE_ONCE [[gnu::always_inline]] inline
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 

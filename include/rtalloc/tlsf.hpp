@@ -251,7 +251,6 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     make_free_block(first, size);
     set_sentinel(block_at(first, size), prev_free_flag);
     count_capacity_added(size);
-    count_free_block_added();
     detail::mark_heap_owned(memory, end - start);
     return size;
   }
@@ -296,11 +295,10 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     detail::mark_heap_owned(memory, bytes);
     if (added == 0) return 0;
     if (last != nullptr) {
-      unlink_free_block(last);
+      unlist_free_block(last);
       make_free_block(last, block_size(last) + added);
     } else {
       make_free_block(sentinel, added);  // the old sentinel becomes the new block's header
-      count_free_block_added();
     }
     set_sentinel(block_at(sentinel, added), prev_free_flag);
     count_capacity_added(added);
@@ -318,9 +316,8 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     if (!is_known_pool(pool_memory, "remove_pool: not a pool of this heap")) return false;
     Block* first = first_block(pool);
     if (!is_free(first) || block_at(first, block_size(first)) != sentinel_of(pool)) return false;
-    unlink_free_block(first);
+    unlist_free_block(first);
     count_capacity_removed(block_size(first));
-    count_free_block_removed();
     unlink_pool(pool);
     detail::mark_returned(
         pool_memory, static_cast<std::size_t>(pool->end - static_cast<std::byte*>(pool_memory)));
@@ -351,7 +348,6 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
       const std::size_t size = distance(first, sentinel);
       make_free_block(first, size);
       set_sentinel(sentinel, prev_free_flag);
-      count_free_block_added();
     }
   }
 
@@ -360,16 +356,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   /// (or size > max_allocation); that is not reported as an error.
   void* allocate(std::size_t size) noexcept {
     detail::HeapCodeScope scope;
-    if (size > max_allocation) [[unlikely]]
-      return allocation_failed();
-    const std::size_t needed = block_size_for(size);
-    std::size_t index;
-    Block* block = find_free_block(needed, index);
-    if (block == nullptr) [[unlikely]]
-      return allocation_failed();
-    block = take_listed_block(block, index, needed);
-    detail::mark_allocated(payload(block), usable_size_of(block));
-    return payload(block);
+    return allocate_at(size, granularity);
   }
 
   /// Allocates `size` bytes aligned to `align`, any power of two. Alignments
@@ -384,8 +371,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
                      nullptr, align);
       return nullptr;
     }
-    if (align <= granularity) return allocate(size);  // every payload is granule-aligned
-    return allocate_aligned(size, align);
+    return allocate_at(size, align);
   }
 
   /// Resizes the block at `p` to `size` bytes, keeping its contents up to
@@ -398,7 +384,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   /// nullptr.
   void* reallocate(void* p, std::size_t size) noexcept {
     detail::HeapCodeScope scope;
-    if (p == nullptr) return allocate(size);
+    if (p == nullptr) return allocate_at(size, granularity);
     Block* block = block_of(p);
     if (!is_valid_used_block(block, "reallocate")) [[unlikely]]
       return nullptr;
@@ -412,7 +398,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
                            usable_size_of(block));
       return p;
     }
-    void* moved = aligned ? allocate_aligned(size, alignment_word(block)) : allocate(size);
+    void* moved = allocate_at(size, aligned ? alignment_word(block) : granularity);
     if (moved == nullptr) return nullptr;
     const std::size_t old_usable = usable_size_of(block);
     std::memcpy(moved, p, size < old_usable ? size : old_usable);
@@ -602,10 +588,26 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   static constexpr bool compact = compact_enabled;  // RTALLOC_COMPACT (rtalloc/config.hpp)
 
   // ==== Allocate ===========================================================
-  // allocate(size): block_size_for -> lists_.find (the class's head, else the
-  // bitmaps) -> take_listed_block -> split_listed_block or use it whole ->
-  // mark_used. Failure: allocation_failed. The aligned form is a slow path
-  // (allocate_aligned, below).
+  // allocate(size): allocate_at -> allocate_granule_aligned: block_size_for
+  // -> find_free_block (the class's head, else the bitmaps) ->
+  // take_listed_block -> split the block or use it whole -> mark_used.
+  // Failure: allocation_failed. The aligned form is a slow path
+  // (allocate_aligned, below), which compact builds take for every
+  // allocation (see "Fast or compact").
+
+  // Fast form of allocate(size).
+  RTALLOC_HOT_INLINE void* allocate_granule_aligned(std::size_t size) noexcept {
+    if (size > max_allocation) [[unlikely]]
+      return allocation_failed();
+    const std::size_t needed = block_size_for(size);
+    std::size_t index;
+    Block* block = find_free_block(needed, index);
+    if (block == nullptr) [[unlikely]]
+      return allocation_failed();
+    block = take_listed_block(block, index, needed);
+    detail::mark_allocated(payload(block), usable_size_of(block));
+    return payload(block);
+  }
 
   // Block size serving a request of `size` bytes (size <= max_allocation).
   static constexpr std::size_t block_size_for(std::size_t size) noexcept {
@@ -661,7 +663,6 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
       return mark_used(b, size, prev_flag);
     }
     block_at(b, available)->header &= ~prev_free_flag;
-    count_free_block_removed();
     return mark_used(b, available, prev_flag);
   }
 
@@ -754,7 +755,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     if (combined - size >= min_block_size) {
       // The rest of `next` stays free (the block after it keeps PREV_FREE).
       set_used_size(b, size);
-      make_free_block(block_at(b, size), combined - size);
+      list_free_block(block_at(b, size), combined - size);
     } else {
       size = combined;
       set_used_size(b, size);
@@ -777,13 +778,12 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     Block* next = block_at(b, current);
     std::size_t rest = current - size;
     if (is_free(next)) {
-      unlink_free_block(next);
+      unlist_free_block(next);
       rest += block_size(next);
     } else if (rest < min_block_size) {
       return;
     } else {
       next->header |= prev_free_flag;
-      count_free_block_added();
     }
     set_used_size(b, size);
     make_free_block(block_at(b, size), rest);
@@ -806,16 +806,22 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
 
   // ==== Aligned allocation (slow path) =====================================
 
-  // allocate(size, align) for align > granularity: search for a block large
-  // enough to hold the request at any alignment, then give the free space in
-  // front of the aligned payload back as a block of its own:
+  // allocate(size, align) for align > granularity (and, in compact builds,
+  // for every alignment): search for a block large enough to hold
+  // the request at any alignment, then give the free space in front of the
+  // aligned payload back as a block of its own:
   //   [ ------- found ------- ] => [ gap: free ][ block: used ][ rest: free ]
+  // At the granule's alignment the gap is always 0 and the block needs no
+  // alignment word: this is allocate(size).
   [[gnu::noinline]] void* allocate_aligned(std::size_t size, std::size_t align) noexcept {
-    if (size > max_allocation || align > max_block_size) return allocation_failed();
-    const std::size_t needed = block_size_for(size + header_size);
+    const bool over = align > granularity;  // needs the alignment word and a gap
+    if (size > max_allocation) return allocation_failed();
+    const std::size_t needed = block_size_for(size + (over ? header_size : 0));
     // The gap in front of the payload is 0 or at least min_block_size (it
     // must form a free block), so at most min_block_size + align - granularity.
-    const std::size_t search = needed + min_block_size + align - granularity;
+    // No sum overflows: align is a power of two, at most half the address
+    // space, and needed at most a quarter of it (max_block_size).
+    const std::size_t search = needed + (over ? min_block_size + align - granularity : 0);
     if (search > Classes::last_class_start) return allocation_failed();
     std::size_t index;
     Block* block = find_free_block(search, index);
@@ -828,14 +834,15 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
       if (gap < min_block_size) gap += align;
       const std::size_t available = block_size(block);
       make_free_block(block, gap);
-      count_free_block_added();
       block = block_at(block, gap);
       block->header = available - gap;
       prev_flag = prev_free_flag;
     }
     take_unlisted_block(block, needed, prev_flag);
-    block->header |= aligned_flag;
-    alignment_word(block) = align;
+    if (over) {
+      block->header |= aligned_flag;
+      alignment_word(block) = align;
+    }
     detail::mark_allocated(payload(block), usable_size_of(block));
     return payload(block);
   }
@@ -845,8 +852,21 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   // its list where it can, and a compact form (here), which takes the plain
   // unlink-split-insert route: less code, the same bounds, contracts and
   // invariants; a free block may sit at another place on its list.
-  // RTALLOC_COMPACT chooses, and these five functions are the only ones that
+  // RTALLOC_COMPACT chooses, and these six functions are the only ones that
   // look at it.
+
+  // An allocation at `align`, a power of two (every payload is aligned to
+  // the granule, so any alignment up to it is the granule's): the compact
+  // form has one path for every alignment, the fast one a path of its own
+  // for the granule's.
+  RTALLOC_HOT_INLINE void* allocate_at(std::size_t size, std::size_t align) noexcept {
+    if constexpr (compact) {
+      return allocate_aligned(size, align);
+    } else {
+      if (align > granularity) return allocate_aligned(size, align);
+      return allocate_granule_aligned(size);
+    }
+  }
 
   RTALLOC_HOT_INLINE Block* take_listed_block(Block* b, std::size_t index,
                                               std::size_t size) noexcept {
@@ -858,13 +878,13 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     }
   }
 
-  Block* take_unlisted_block(Block* b, std::size_t size, std::size_t prev_flag) noexcept {
+  RTALLOC_INLINE_ONCE Block* take_unlisted_block(Block* b, std::size_t size,
+                                                 std::size_t prev_flag) noexcept {
     if constexpr (compact) {  // take all of b, then give back the tail as a shrink does
       const std::size_t available = block_size(b);
       b->header = available | prev_flag;
       count_block_used(available);
       block_at(b, available)->header &= ~prev_free_flag;
-      count_free_block_removed();
       shrink_block(b, size);
       count_peak();
       return b;
@@ -875,9 +895,10 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
 
   RTALLOC_HOT_INLINE void pop_head(std::size_t index, Block* b) noexcept {
     if constexpr (compact) {
-      unlink_free_block(b);  // the general unlink, shared with the other paths
+      unlist_free_block(b);  // the general unlink, shared with the other paths
     } else {
       pop_list_head(index, b);
+      count_free_block_removed();
     }
   }
 
@@ -889,15 +910,14 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     }
   }
 
-  bool resize_in_place(Block* b, std::size_t size) noexcept {
+  RTALLOC_INLINE_ONCE bool resize_in_place(Block* b, std::size_t size) noexcept {
     if constexpr (compact) {  // to grow, take all of the free successor, then give back the rest
       const std::size_t current = block_size(b);
       if (size > current) {
         Block* next = block_at(b, current);
         if (!is_free(next) || current + block_size(next) < size) return false;
         const std::size_t combined = current + block_size(next);
-        unlink_free_block(next);
-        count_free_block_removed();
+        unlist_free_block(next);
         set_used_size(b, combined);
         block_at(b, combined)->header &= ~prev_free_flag;
         count_used_grown(combined - current);
@@ -918,20 +938,17 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     count_block_freed(size);
     b->header = header | free_flag;  // a second free of `b` is still seen as one
     if (Block* next = block_at(b, size); is_free(next)) {  // [ this ][ next ]
-      unlink_free_block(next);
+      unlist_free_block(next);
       size += block_size(next);
-      count_free_block_removed();
     }
     if (header & prev_free_flag) {  // [ prev ][ this ... ]
       b = previous_block(b);
       RTALLOC_ASSERT(is_free(b), "merging with a previous block that is not free", this, b);
-      unlink_free_block(b);
+      unlist_free_block(b);
       size += block_size(b);
-      count_free_block_removed();
     }
     make_free_block(b, size);
     block_at(b, size)->header |= prev_free_flag;
-    count_free_block_added();
   }
 
   // ==== Block layout ========================================================
@@ -978,10 +995,21 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     self_pointer(b, size) = b;
   }
 
-  // Writes a free block and puts it on its list.
-  void make_free_block(Block* b, std::size_t size) noexcept {
+  // Writes a free block and puts it on its list (list_free_block), and
+  // counts it (make_free_block); unlist_free_block takes one off its list
+  // and out of the count. The fast forms move blocks between lists with the
+  // uncounted operations, where the count does not change.
+  RTALLOC_INLINE_ONCE void list_free_block(Block* b, std::size_t size) noexcept {
     write_free_block(b, size);
     insert_free_block(b, Classes::index_of(size));
+  }
+  void make_free_block(Block* b, std::size_t size) noexcept {
+    list_free_block(b, size);
+    count_free_block_added();
+  }
+  void unlist_free_block(Block* b) noexcept {
+    unlink_free_block(b);
+    count_free_block_removed();
   }
 
   static Pool* pool_at(const void* memory) noexcept {
@@ -1055,7 +1083,8 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
   // questions without reporting). Release builds check only that the block
   // is not already free; checked builds also check alignment, ownership and
   // the header's plausibility.
-  bool is_valid_used_block(const Block* b, const char* operation) const noexcept {
+  RTALLOC_INLINE_ONCE bool is_valid_used_block(const Block* b,
+                                               const char* operation) const noexcept {
     if constexpr (checks_enabled) {
       if (!is_plausible_used_block(b)) {
         detail::report(ErrorCode::invalid_pointer, operation, this, payload(b));
@@ -1098,7 +1127,7 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
 
   // ==== Pool list =========================================================
 
-  void link_pool(Pool* pool) noexcept {
+  RTALLOC_INLINE_ONCE void link_pool(Pool* pool) noexcept {
     pool->prev = nullptr;
     pool->next = pools_;
     if (pools_ != nullptr) pools_->prev = pool;

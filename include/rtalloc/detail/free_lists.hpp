@@ -63,16 +63,18 @@ class FreeLists {
   /// head of the request's own class first (it often fits, and a block just
   /// freed is found again where it was), else the first block of the
   /// smallest non-empty class above it, where every block fits.
-  RTALLOC_HOT_INLINE Block* find_free_block(std::size_t size, std::size_t& index) const noexcept {
-    const auto mapping = Classes::map(size);
-    index = mapping.index;
+  RTALLOC_INLINE_ONCE Block* find_free_block(std::size_t size, std::size_t& index) const noexcept {
+    index = Classes::index_of(size);
     Block* head = state().heads[index];
     if (head != nullptr && (head->header & SizeMask) >= size) return head;
-    index = Classes::index_at_least(mapping, size);
+    // Class `index` is empty, or its head is too small, and then `size` is
+    // not where the class starts: every block of a class above fits, and no
+    // class between holds one. ~1 << s keeps the bits above s (none for the
+    // last bit), so the search never leaves the level it starts in.
     std::size_t first = index >> sl_shift;
     SecondBitmap second =
-        state().sl_bitmaps[first] & (~SecondBitmap{0} << (index & (second_levels - 1)));
-    if (second == 0) {  // nothing at or above it in this level: try the levels above
+        state().sl_bitmaps[first] & (~SecondBitmap{1} << (index & (second_levels - 1)));
+    if (second == 0) {  // nothing above it in this level: try the levels above
       const FirstBitmap firsts = state().fl_bitmap & (~FirstBitmap{0} << (first + 1));
       if (firsts == 0) return nullptr;
       first = lowest_bit(firsts);
@@ -85,7 +87,7 @@ class FreeLists {
   }
 
   /// Puts `b` at the head of class `index`'s list. O(1).
-  RTALLOC_HOT_INLINE void insert_free_block(Block* b, std::size_t index) noexcept {
+  RTALLOC_INLINE_ONCE void insert_free_block(Block* b, std::size_t index) noexcept {
     Block* head = state().heads[index];
     b->next_free = head;
     b->prev_next = &state().heads[index];
@@ -208,7 +210,7 @@ class FreeLists {
            sizeof(Block*);
   }
 
-  RTALLOC_HOT_INLINE void mark_class_empty(std::size_t index) noexcept {
+  RTALLOC_INLINE_ONCE void mark_class_empty(std::size_t index) noexcept {
     const std::size_t first = index >> sl_shift;
     state().sl_bitmaps[first] &= ~(SecondBitmap{1} << (index & (second_levels - 1)));
     if (state().sl_bitmaps[first] == 0) state().fl_bitmap &= ~(FirstBitmap{1} << first);
