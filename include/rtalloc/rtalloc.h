@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "rtalloc/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -60,6 +60,14 @@ check_install() {
   # --prefix at install time, not CMAKE_INSTALL_PREFIX: rtalloc.pc must follow it.
   cmake --install "$work/install-build" --prefix "$prefix"
   find "$prefix" | sort
+  # The shared malloc library carries its ABI version in its soname (librtalloc_malloc.so.0.1),
+  # installed with the link a linker looks for.
+  local library
+  library=$(find "$prefix" -name 'librtalloc_malloc.so' | head -n 1)
+  if [ -n "$library" ]; then
+    readelf -d "$library" | grep -E 'SONAME.*\[librtalloc_malloc\.so\.[0-9]+(\.[0-9]+)?\]'
+    [ -e "$(dirname "$library")/$(readelf -d "$library" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" ]
+  fi
 }
 
 # The program that uses each target.

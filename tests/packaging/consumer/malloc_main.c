@@ -3,6 +3,7 @@
  * rtalloc::malloc_static, or pkg-config's rtalloc-malloc and rtalloc-malloc-static): its malloc and
  * free must be rtalloc's, which <rtalloc/malloc.h> can see. */
 #include <rtalloc/malloc.h>
+#include <rtalloc/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,6 +19,6 @@ int main(void) {
   if (text == NULL || used_blocks() != before + 1) return 1;
   free(text);
   if (used_blocks() != before || rtalloc_malloc_check() != 1) return 1;
-  puts("rtalloc malloc consumer: ok");
+  printf("rtalloc %s malloc consumer: ok\n", RTALLOC_VERSION);
   return 0;
 }
