@@ -10,7 +10,9 @@
 #                 the headers and the C API, rtalloc-malloc.pc and rtalloc-malloc-static.pc for the
 #                 drop-in malloc
 # A target this build of rtalloc does not make (the C API or the malloc on some platforms) is
-# reported as n/a.
+# reported as n/a. Last, it installs rtalloc with its tools, deletes the build tree, and runs the
+# installed rtalloc-replay through the installed malloc library and the installed rtalloc-trace
+# with its installed capture library.
 # As a subproject, rtalloc must build only its libraries, install nothing and pass none of its
 # warning flags or RTALLOC_CHECKS to the parent; the fetchcontent and subdirectory checks verify it.
 #
@@ -181,6 +183,41 @@ check_pkg_config() {
   esac
 }
 
+# The tools, installed: rtalloc-replay must replay through the installed malloc library and
+# rtalloc-trace preload the installed capture library, with the build tree gone.
+check_installed_tools() {
+  local build=$work/tools-build tools_prefix=$work/tools-prefix dir=$work/tools-run
+  cmake -S "$source_dir" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DRTALLOC_BUILD_TESTS=OFF -DRTALLOC_BUILD_EXAMPLES=OFF -DRTALLOC_BUILD_BENCH=OFF \
+    -DRTALLOC_BUILD_TOOLS=ON
+  cmake --build "$build" -j "$jobs"
+  if [ ! -x "$build/tools/replay/rtalloc-replay" ] || [ ! -x "$build/tools/capture/rtalloc-trace" ]
+  then
+    echo "the tools were not built (their libraries are missing: see the configure output)"
+    return 77
+  fi
+  cmake --install "$build" --prefix "$tools_prefix"
+  rm -rf "$build"
+  find "$tools_prefix" -path '*/include' -prune -o -print | sort
+  mkdir -p "$dir"
+  cd "$dir"
+  local listed
+  listed=$("$tools_prefix/bin/rtalloc-replay" --list | grep '^rtalloc-malloc ')
+  echo "$listed"
+  grep -q "available.*\[$tools_prefix/lib[^]]*/librtalloc_malloc\.so\.[0-9.]*\]" <<<"$listed"
+  "$tools_prefix/bin/rtalloc-replay" --allocators rtalloc-malloc --repeat 1 --json \
+    "$source_dir/tests/data/awk.trace.xz" >replay.json
+  grep -E '"(allocator|failed_allocations)"' replay.json
+  grep -q '"allocator": "rtalloc-malloc"' replay.json
+  if grep -E '"failed_allocations": [1-9]|"error"' replay.json; then
+    echo "the replay through the installed malloc library failed"
+    return 1
+  fi
+  seq 20000 | sed 's/$/ lines to sort/' >input.txt
+  "$tools_prefix/bin/rtalloc-trace" -o sort.trace.xz -- sort -R input.txt -o sorted.txt
+  "$tools_prefix/bin/trace_stats" sort.trace.xz
+}
+
 targets=(rtalloc c malloc malloc_static)
 ways=(find_package fetchcontent subdirectory pkg_config)
 declare -A result
@@ -229,6 +266,23 @@ for target in "${targets[@]}"; do
 done
 
 echo
+echo "== the tools, installed, without the build tree"
+start=$SECONDS
+run_check installed-tools check_installed_tools
+case $check_status in
+  0)
+    tools_result=passed
+    passed=$((passed + 1))
+    ;;
+  77) tools_result="n/a (not built)" ;;
+  *)
+    tools_result=FAILED
+    failed=$((failed + 1))
+    ;;
+esac
+echo "$tools_result in $((SECONDS - start)) s"
+
+echo
 echo "== packaging summary: each exported target, linked each way"
 printf '%-22s' target
 for way in "${ways[@]}"; do printf ' %-13s' "$way"; done
@@ -238,5 +292,6 @@ for target in "${targets[@]}"; do
   for way in "${ways[@]}"; do printf ' %-13s' "${result[$target,$way]}"; done
   echo
 done
+echo "installed tools (rtalloc-replay, rtalloc-trace, trace_stats): $tools_result"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
