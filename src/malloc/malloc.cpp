@@ -28,6 +28,8 @@
 #include <rtalloc/global_heap.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
 
+#include "options.hpp"
+
 #define RTALLOC_EXPORT __attribute__((visibility("default")))
 
 namespace {
@@ -48,23 +50,14 @@ class MallocLock {
 using Heap = rtalloc::GlobalHeap<MallocLock, rtalloc::FlexTlsf<rtalloc::OsPages>>;
 using Tlsf = rtalloc::Tlsf<>;
 
-// Frees of at least this many bytes give the pages inside them back to the
-// system at once (RTALLOC_MALLOC_DISCARD_THRESHOLD=bytes changes it, 0 turns
-// it off). Smaller free blocks keep their pages until malloc_trim(): a block
-// discarded and soon reused costs a page fault per page, which made the
-// clang-format trace 4 times slower with a 256 KiB threshold. 32 MiB is
-// where glibc stops raising its mmap threshold, above which its free()
-// unmaps.
-constexpr std::size_t default_discard_threshold = std::size_t{32} << 20;
-
-std::size_t discard_threshold() noexcept {
-  const char* setting = getenv("RTALLOC_MALLOC_DISCARD_THRESHOLD");
-  if (setting == nullptr || setting[0] == '\0') return default_discard_threshold;
-  char* end = nullptr;
-  const unsigned long long bytes = strtoull(setting, &end, 10);
-  if (end == setting || *end != '\0') return default_discard_threshold;
-  return bytes == 0 ? rtalloc::FlexTlsf<rtalloc::OsPages>::no_auto_discard
-                    : static_cast<std::size_t>(bytes);
+// Frees of at least options().discard_threshold bytes give the pages inside
+// them back to the system at once. Smaller free blocks keep their pages until
+// malloc_trim(): a block discarded and soon reused costs a page fault per
+// page, which made the clang-format trace 4 times slower with a 256 KiB
+// threshold (the default, 32 MiB, is in options.hpp).
+std::size_t discard_threshold(const rtalloc::malloc_support::Options& options) noexcept {
+  return options.discard_threshold == 0 ? rtalloc::FlexTlsf<rtalloc::OsPages>::no_auto_discard
+                                        : options.discard_threshold;
 }
 
 // glibc aborts on a double or invalid free; so do we, saying why.
@@ -89,15 +82,14 @@ void after_fork_in_child() noexcept { Heap::lock().reinitialize(); }
 // too (the heap is constant-initialized), with these settings missing.
 __attribute__((constructor)) void set_up() noexcept {
   rtalloc::set_error_handler(report_and_abort);
-  const std::size_t threshold = discard_threshold();
+  const std::size_t threshold = discard_threshold(rtalloc::malloc_support::options());
   Heap::with_heap([threshold](auto& heap) { heap.set_auto_discard(threshold); });
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 
 // RTALLOC_MALLOC_CHECK=1 verifies the heap when the program ends.
 __attribute__((destructor)) void check_at_exit() noexcept {
-  const char* setting = getenv("RTALLOC_MALLOC_CHECK");
-  if (setting == nullptr || setting[0] == '\0' || setting[0] == '0') return;
+  if (!rtalloc::malloc_support::options().check_at_exit) return;
   rtalloc_malloc_info info;
   rtalloc_malloc_get_info(&info);
   const bool sound = rtalloc_malloc_check() != 0;
