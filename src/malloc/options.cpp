@@ -128,6 +128,9 @@ Options read_options(const char* (*lookup)(const char* name), int report_fd) noe
   Options options;
   read_size(lookup, report_fd, "RTALLOC_MALLOC_DISCARD_THRESHOLD", options.discard_threshold);
   read_switch(lookup, report_fd, "RTALLOC_MALLOC_CHECK", options.check_at_exit);
+  read_switch(lookup, report_fd, "RTALLOC_MALLOC_SHOW_STATS", options.show_stats);
+  const char* stats_file = lookup("RTALLOC_MALLOC_STATS_FILE");
+  if (stats_file != nullptr && stats_file[0] != '\0') options.stats_file = stats_file;
   return options;
 }
 

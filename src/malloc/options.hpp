@@ -22,6 +22,11 @@ struct Options {
   std::size_t discard_threshold = default_discard_threshold;
   /// RTALLOC_MALLOC_CHECK: verify the heap when the program ends and say so on stderr.
   bool check_at_exit = false;
+  /// RTALLOC_MALLOC_SHOW_STATS: print the statistics (as malloc_stats() does) when the program
+  /// ends.
+  bool show_stats = false;
+  /// RTALLOC_MALLOC_STATS_FILE: where show_stats appends them instead of stderr; null if unset.
+  const char* stats_file = nullptr;
 };
 
 /// Parses a size: decimal digits, then optionally B, or a binary multiple k, M, G or T (either

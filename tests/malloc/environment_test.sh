@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # The malloc library's environment variables, in a real process (docs/malloc.md has the table):
 #   bad-value    an unparsable RTALLOC_MALLOC_DISCARD_THRESHOLD is reported exactly once on stderr
+#   show-stats   RTALLOC_MALLOC_SHOW_STATS=1 prints the statistics on stderr at exit
+#   closed       ... and still on the original stderr when the program closed it, never into the
+#                file that took descriptor 2 afterwards
+#   stats-file   RTALLOC_MALLOC_STATS_FILE=PATH appends them to PATH instead
 #   check        RTALLOC_MALLOC_CHECK=1 checks the heap at exit and says so
 # Usage: environment_test.sh PROGRAM CASE   (PROGRAM: tests/malloc/environment_program.c, linked
 # with librtalloc_malloc)
@@ -21,8 +25,11 @@ fail() {
 
 # Runs the program with a clean rtalloc environment plus the given variables; stderr to a file.
 run() {
-  env -u RTALLOC_MALLOC_DISCARD_THRESHOLD -u RTALLOC_MALLOC_CHECK "$@" 2>"$work/stderr"
+  env -u RTALLOC_MALLOC_DISCARD_THRESHOLD -u RTALLOC_MALLOC_CHECK -u RTALLOC_MALLOC_SHOW_STATS \
+    -u RTALLOC_MALLOC_STATS_FILE "$@" 2>"$work/stderr"
 }
+
+statistics_header='^rtalloc malloc statistics \(rtalloc [0-9.]+\), 1 heap$'
 
 case $case_name in
   bad-value)
@@ -33,6 +40,26 @@ case $case_name in
     [ "$(wc -l <"$work/stderr")" = 1 ] || fail "stderr has more than the report"
     run RTALLOC_MALLOC_DISCARD_THRESHOLD=4MiB "$program"
     [ ! -s "$work/stderr" ] || fail "a good value was reported"
+    ;;
+  show-stats)
+    run RTALLOC_MALLOC_SHOW_STATS=1 "$program"
+    grep -qE "$statistics_header" "$work/stderr" || fail "no statistics at exit"
+    # The program keeps one block; the C++ runtime the library links keeps its own.
+    grep -qE '^  used +[0-9]+ bytes in [1-9][0-9]* blocks$' "$work/stderr" || fail "no block in use"
+    run RTALLOC_MALLOC_SHOW_STATS=0 "$program"
+    [ ! -s "$work/stderr" ] || fail "statistics printed with RTALLOC_MALLOC_SHOW_STATS=0"
+    ;;
+  closed)
+    run RTALLOC_MALLOC_SHOW_STATS=1 "$program" close-stderr "$work/data"
+    grep -qE "$statistics_header" "$work/stderr" || fail "no statistics once stderr was closed"
+    [ ! -s "$work/data" ] || fail "the statistics went into the file that took descriptor 2"
+    ;;
+  stats-file)
+    run RTALLOC_MALLOC_SHOW_STATS=1 RTALLOC_MALLOC_STATS_FILE="$work/stats.txt" "$program"
+    run RTALLOC_MALLOC_SHOW_STATS=1 RTALLOC_MALLOC_STATS_FILE="$work/stats.txt" "$program"
+    [ "$(grep -cE "$statistics_header" "$work/stats.txt")" = 2 ] ||
+      fail "the file does not hold both runs' statistics"
+    [ ! -s "$work/stderr" ] || fail "the statistics went to stderr too"
     ;;
   check)
     run RTALLOC_MALLOC_CHECK=1 "$program"

@@ -104,15 +104,22 @@ TEST(MallocOptions, UnsetVariablesGiveTheDefaults) {
   EXPECT_EQ(read_with_reports(options), "");
   EXPECT_EQ(options.discard_threshold, default_discard_threshold);
   EXPECT_FALSE(options.check_at_exit);
+  EXPECT_FALSE(options.show_stats);
+  EXPECT_EQ(options.stats_file, nullptr);
 }
 
 TEST(MallocOptions, EveryVariableIsRead) {
   table = {{"RTALLOC_MALLOC_DISCARD_THRESHOLD", "1MiB"},
-           {"RTALLOC_MALLOC_CHECK", "yes"}};
+           {"RTALLOC_MALLOC_CHECK", "1"},
+           {"RTALLOC_MALLOC_SHOW_STATS", "yes"},
+           {"RTALLOC_MALLOC_STATS_FILE", "/tmp/stats.txt"}};
   Options options;
   EXPECT_EQ(read_with_reports(options), "");
   EXPECT_EQ(options.discard_threshold, 1U << 20);
   EXPECT_TRUE(options.check_at_exit);
+  EXPECT_TRUE(options.show_stats);
+  ASSERT_NE(options.stats_file, nullptr);
+  EXPECT_STREQ(options.stats_file, "/tmp/stats.txt");
 }
 
 TEST(MallocOptions, AnEmptyValueIsUnset) {
@@ -124,7 +131,8 @@ TEST(MallocOptions, AnEmptyValueIsUnset) {
 
 TEST(MallocOptions, EachBadValueIsReportedWithTheDefault) {
   table = {{"RTALLOC_MALLOC_DISCARD_THRESHOLD", "lots"},
-           {"RTALLOC_MALLOC_CHECK", "maybe"}};
+           {"RTALLOC_MALLOC_CHECK", "maybe"},
+           {"RTALLOC_MALLOC_SHOW_STATS", "1"}};
   Options options;
   EXPECT_EQ(read_with_reports(options),
             "rtalloc malloc: RTALLOC_MALLOC_DISCARD_THRESHOLD=lots: not a size; using the default "
@@ -132,6 +140,7 @@ TEST(MallocOptions, EachBadValueIsReportedWithTheDefault) {
             "rtalloc malloc: RTALLOC_MALLOC_CHECK=maybe: not 0 or 1; using the default 0\n");
   EXPECT_EQ(options.discard_threshold, default_discard_threshold);
   EXPECT_FALSE(options.check_at_exit);
+  EXPECT_TRUE(options.show_stats);
 }
 
 TEST(MallocOptions, AVeryLongBadValueIsCut) {
