@@ -34,10 +34,9 @@ TEST(Version, CMakeHasTheHeadersVersion) { EXPECT_EQ(version, RTALLOC_CMAKE_VERS
 
 TEST(Version, TheMallocLibrarysSonameCarriesTheAbiVersion) {
 #ifdef RTALLOC_MALLOC_SONAME
-  const std::string abi = RTALLOC_VERSION_MAJOR == 0
-                              ? std::to_string(RTALLOC_VERSION_MAJOR) + "." +
-                                    std::to_string(RTALLOC_VERSION_MINOR)
-                              : std::to_string(RTALLOC_VERSION_MAJOR);
+  const std::string abi = RTALLOC_VERSION_MAJOR == 0 ? std::to_string(RTALLOC_VERSION_MAJOR) + "." +
+                                                           std::to_string(RTALLOC_VERSION_MINOR)
+                                                     : std::to_string(RTALLOC_VERSION_MAJOR);
   EXPECT_EQ(std::string(RTALLOC_MALLOC_SONAME), "librtalloc_malloc.so." + abi);
 #else
   GTEST_SKIP() << "this build has no librtalloc_malloc.so";
