@@ -145,6 +145,9 @@ RTALLOC_EXPORT void rtalloc_malloc_get_info(rtalloc_malloc_info* info) {
   info->discarded = f.discarded;
 }
 
+// glibc's statistics functions, where the C library is glibc (mallinfo2 came with 2.33).
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+
 // glibc prints its arenas' figures on stderr; rtalloc prints its own (statistics_text).
 RTALLOC_EXPORT void malloc_stats(void) noexcept {
   [[maybe_unused]] const bool written =
@@ -211,5 +214,7 @@ RTALLOC_EXPORT int malloc_info(int options, FILE* stream) noexcept {
   std::fprintf(stream, "/>\n</malloc>\n");
   return 0;
 }
+
+#endif  // glibc
 
 }  // extern "C"
