@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <rtalloc/malloc.h>
 #include <rtalloc/version.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -74,8 +75,17 @@ int clamped(std::size_t value) noexcept {
 }
 
 // Where the statistics at exit go when no file is named: a duplicate of stderr taken as the
-// library started (-1 if stderr was closed then, or not asked for).
+// library started (-1 if stderr was closed then, or not asked for), and which file it was, so
+// that a program which closed the duplicate and opened another file under its number does not
+// get the statistics written into that file.
 int saved_stderr = -1;
+struct stat saved_stderr_file {};
+
+bool saved_stderr_is_still_ours() noexcept {
+  struct stat now {};
+  return saved_stderr >= 0 && fstat(saved_stderr, &now) == 0 &&
+         now.st_dev == saved_stderr_file.st_dev && now.st_ino == saved_stderr_file.st_ino;
+}
 
 // The statistics at exit: to RTALLOC_MALLOC_STATS_FILE if set (appended), else to the stderr the
 // program started with, else, if that is gone, to the terminal; if none can be opened, nowhere.
@@ -89,7 +99,7 @@ void show_statistics(const Options& options) noexcept {
     }
     return;
   }
-  if (saved_stderr >= 0 && text.write_to(saved_stderr)) return;
+  if (saved_stderr_is_still_ours() && text.write_to(saved_stderr)) return;
   const int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
   if (tty >= 0) {
     [[maybe_unused]] const bool written = text.write_to(tty);
@@ -103,6 +113,10 @@ void prepare_exit_report(const Options& options) noexcept {
   if (!options.show_stats || options.stats_file != nullptr) return;
   // Above the standard descriptors, closed in programs the process executes.
   saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (saved_stderr >= 0 && fstat(saved_stderr, &saved_stderr_file) != 0) {
+    close(saved_stderr);
+    saved_stderr = -1;
+  }
 }
 
 void report_at_exit() noexcept {

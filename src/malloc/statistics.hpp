@@ -39,8 +39,8 @@ struct MallocFigures {
 void collect_figures(MallocFigures& figures) noexcept;
 
 /// Called once as the library starts, with the options it read: when RTALLOC_MALLOC_SHOW_STATS
-/// asks for the statistics at exit on stderr, keeps a duplicate of file descriptor 2, so that
-/// they still reach the original stderr if the program closes it. O(1).
+/// asks for the statistics at exit on stderr, keeps a duplicate of file descriptor 2 (and which
+/// file it is), so that they still reach the original stderr if the program closes it. O(1).
 void prepare_exit_report(const Options& options) noexcept;
 
 /// Called once as the program ends (the library's destructor): the heap check that

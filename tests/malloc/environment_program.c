@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /* A program linked with librtalloc_malloc for tests/malloc/environment_test.sh: it allocates and
- * frees, and with `close-stderr FILE` first closes its stderr and opens FILE, which takes file
- * descriptor 2, as a program that closed stderr and then opened a data file would. */
+ * frees. With `close-stderr FILE` it first closes its stderr and opens FILE, which takes file
+ * descriptor 2, as a program that closed stderr and then opened a data file would; with
+ * `close-all FILE` it closes descriptors 2 to 63 and opens FILE once for each, so that every
+ * number the library might have kept is now one of the program's files. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,12 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "close-stderr") == 0) {
     close(2);
     if (open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644) != 2) return 2;
+  }
+  if (argc == 3 && strcmp(argv[1], "close-all") == 0) {
+    for (int fd = 2; fd < 64; ++fd) close(fd);
+    for (int fd = 2; fd < 64; ++fd) {
+      if (open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644) != fd) return 2;
+    }
   }
   void* blocks[100];
   for (int round = 0; round < 10; ++round) {

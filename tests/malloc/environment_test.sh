@@ -5,6 +5,8 @@
 #   show-stats   RTALLOC_MALLOC_SHOW_STATS=1 prints the statistics on stderr at exit
 #   closed       ... and still on the original stderr when the program closed it, never into the
 #                file that took descriptor 2 afterwards
+#   closed-all   ... and never into a file the program opened under the number of the library's
+#                duplicate of stderr after closing it (they go to /dev/tty, or nowhere)
 #   stats-file   RTALLOC_MALLOC_STATS_FILE=PATH appends them to PATH instead
 #   check        RTALLOC_MALLOC_CHECK=1 checks the heap at exit and says so
 # Usage: environment_test.sh PROGRAM CASE   (PROGRAM: tests/malloc/environment_program.c, linked
@@ -53,6 +55,11 @@ case $case_name in
     run RTALLOC_MALLOC_SHOW_STATS=1 "$program" close-stderr "$work/data"
     grep -qE "$statistics_header" "$work/stderr" || fail "no statistics once stderr was closed"
     [ ! -s "$work/data" ] || fail "the statistics went into the file that took descriptor 2"
+    ;;
+  closed-all)
+    # No terminal: setsid detaches the program from any, so /dev/tty cannot be opened.
+    run RTALLOC_MALLOC_SHOW_STATS=1 setsid "$program" close-all "$work/data" </dev/null
+    [ ! -s "$work/data" ] || fail "the statistics went into a file of the program's"
     ;;
   stats-file)
     run RTALLOC_MALLOC_SHOW_STATS=1 RTALLOC_MALLOC_STATS_FILE="$work/stats.txt" "$program"
