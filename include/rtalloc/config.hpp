@@ -38,6 +38,9 @@
 #include "rtalloc needs C++20"  // stops the compiler here, before any later line fails to parse
 #endif
 
+// RTALLOC_VERSION, RTALLOC_VERSION_MAJOR, _MINOR, _PATCH and _NUMBER.
+#include "rtalloc/version.h"
+
 #ifndef RTALLOC_CHECKS
 #ifdef NDEBUG
 #define RTALLOC_CHECKS 0

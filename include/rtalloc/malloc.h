@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "rtalloc/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

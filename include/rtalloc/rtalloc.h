@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "rtalloc/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -195,7 +197,8 @@ typedef void (*rtalloc_error_handler)(int code, const char* message, const void*
 
 /* Installs `handler` for every rtalloc heap of the program, C and C++ alike
  * (it replaces a handler installed with rtalloc::set_error_handler). NULL
- * restores the default: trap in checked builds, ignore in release builds.
+ * restores the default: in checked builds print one line on stderr (POSIX
+ * hosts) and trap; ignore in release builds.
  * O(1); safe while heaps are in use on other threads, but calls to it should
  * not race each other.
  * Returns the handler installed before by this function, or NULL if there was

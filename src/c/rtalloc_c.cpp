@@ -37,8 +37,9 @@ std::atomic<rtalloc_error_handler> c_handler{nullptr};
 void forward_to_c_handler(const rtalloc::ErrorInfo& info) noexcept {
   if (const rtalloc_error_handler handler = c_handler.load(std::memory_order_acquire)) {
     handler(static_cast<int>(info.code), info.message, info.heap, info.address, info.size);
-  } else if constexpr (rtalloc::checks_enabled) {
-    __builtin_trap();  // the default handler's behaviour, should the slots disagree for a moment
+  } else {
+    // The default handler's behaviour, should the slots disagree for a moment.
+    rtalloc::detail::default_error_action(info);
   }
 }
 

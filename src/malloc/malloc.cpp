@@ -28,6 +28,9 @@
 #include <rtalloc/global_heap.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
 
+#include "options.hpp"
+#include "statistics.hpp"
+
 #define RTALLOC_EXPORT __attribute__((visibility("default")))
 
 namespace {
@@ -48,23 +51,14 @@ class MallocLock {
 using Heap = rtalloc::GlobalHeap<MallocLock, rtalloc::FlexTlsf<rtalloc::OsPages>>;
 using Tlsf = rtalloc::Tlsf<>;
 
-// Frees of at least this many bytes give the pages inside them back to the
-// system at once (RTALLOC_MALLOC_DISCARD_THRESHOLD=bytes changes it, 0 turns
-// it off). Smaller free blocks keep their pages until malloc_trim(): a block
-// discarded and soon reused costs a page fault per page, which made the
-// clang-format trace 4 times slower with a 256 KiB threshold. 32 MiB is
-// where glibc stops raising its mmap threshold, above which its free()
-// unmaps.
-constexpr std::size_t default_discard_threshold = std::size_t{32} << 20;
-
-std::size_t discard_threshold() noexcept {
-  const char* setting = getenv("RTALLOC_MALLOC_DISCARD_THRESHOLD");
-  if (setting == nullptr || setting[0] == '\0') return default_discard_threshold;
-  char* end = nullptr;
-  const unsigned long long bytes = strtoull(setting, &end, 10);
-  if (end == setting || *end != '\0') return default_discard_threshold;
-  return bytes == 0 ? rtalloc::FlexTlsf<rtalloc::OsPages>::no_auto_discard
-                    : static_cast<std::size_t>(bytes);
+// Frees of at least options().discard_threshold bytes give the pages inside
+// them back to the system at once. Smaller free blocks keep their pages until
+// malloc_trim(): a block discarded and soon reused costs a page fault per
+// page, which made the clang-format trace 4 times slower with a 256 KiB
+// threshold (the default, 32 MiB, is in options.hpp).
+std::size_t discard_threshold(const rtalloc::malloc_support::Options& options) noexcept {
+  return options.discard_threshold == 0 ? rtalloc::FlexTlsf<rtalloc::OsPages>::no_auto_discard
+                                        : options.discard_threshold;
 }
 
 // glibc aborts on a double or invalid free; so do we, saying why.
@@ -89,21 +83,16 @@ void after_fork_in_child() noexcept { Heap::lock().reinitialize(); }
 // too (the heap is constant-initialized), with these settings missing.
 __attribute__((constructor)) void set_up() noexcept {
   rtalloc::set_error_handler(report_and_abort);
-  const std::size_t threshold = discard_threshold();
+  const rtalloc::malloc_support::Options& options = rtalloc::malloc_support::options();
+  rtalloc::malloc_support::prepare_exit_report(options);
+  const std::size_t threshold = discard_threshold(options);
   Heap::with_heap([threshold](auto& heap) { heap.set_auto_discard(threshold); });
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 
-// RTALLOC_MALLOC_CHECK=1 verifies the heap when the program ends.
-__attribute__((destructor)) void check_at_exit() noexcept {
-  const char* setting = getenv("RTALLOC_MALLOC_CHECK");
-  if (setting == nullptr || setting[0] == '\0' || setting[0] == '0') return;
-  rtalloc_malloc_info info;
-  rtalloc_malloc_get_info(&info);
-  const bool sound = rtalloc_malloc_check() != 0;
-  std::fprintf(stderr, "rtalloc malloc: heap %s at exit: %zu blocks in use, peak %zu bytes\n",
-               sound ? "sound" : "CORRUPTED", info.used_blocks, info.peak_used);
-  if (!sound) _exit(70);
+// The heap check and statistics the environment asks for (statistics.cpp).
+__attribute__((destructor)) void report_at_exit() noexcept {
+  rtalloc::malloc_support::report_at_exit();
 }
 
 void* failed() noexcept {
@@ -148,6 +137,24 @@ void* new_or_null(std::size_t size, std::size_t align) noexcept {
 }
 
 }  // namespace
+
+// The one heap's figures, for every statistics function (statistics.cpp).
+void rtalloc::malloc_support::collect_figures(MallocFigures& figures) noexcept {
+  const rtalloc::FlexTlsfStats stats = Heap::with_heap([](auto& heap) { return heap.stats(); });
+  figures.heaps = 1;
+  figures.reserved = stats.held;
+  figures.resident = MallocFigures::unknown;
+  figures.heap_bytes = stats.heap.capacity;
+  figures.used_bytes = stats.heap.used;
+  figures.free_bytes = stats.heap.free;
+  figures.used_blocks = stats.heap.used_blocks;
+  figures.free_blocks = stats.heap.free_blocks;
+  figures.largest_free = stats.heap.largest_free;
+  figures.regions = stats.region_count;
+  figures.peak_used = stats.heap.peak_used;
+  figures.growths = stats.growths;
+  figures.discarded = stats.discarded;
+}
 
 // ---- The C allocation functions ---------------------------------------------------------------
 
@@ -229,19 +236,6 @@ RTALLOC_EXPORT std::size_t malloc_usable_size(void* p) noexcept {
 // memory was given back, as glibc does. O(blocks).
 RTALLOC_EXPORT int malloc_trim(std::size_t) noexcept {
   return Heap::with_heap([](auto& heap) { return heap.trim(); }) != 0 ? 1 : 0;
-}
-
-RTALLOC_EXPORT void rtalloc_malloc_get_info(rtalloc_malloc_info* info) {
-  const rtalloc::FlexTlsfStats stats = Heap::with_heap([](auto& heap) { return heap.stats(); });
-  info->footprint = stats.held;
-  info->capacity = stats.heap.capacity;
-  info->used = stats.heap.used;
-  info->peak_used = stats.heap.peak_used;
-  info->used_blocks = stats.heap.used_blocks;
-  info->free_blocks = stats.heap.free_blocks;
-  info->pools = stats.heap.pool_count;
-  info->growths = stats.growths;
-  info->discarded = stats.discarded;
 }
 
 RTALLOC_EXPORT int rtalloc_malloc_check(void) {

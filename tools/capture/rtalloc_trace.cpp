@@ -67,15 +67,18 @@ std::string compress_zstd(const std::string& text) {
 #endif
 }
 
-// The library beside this program, where the build and `cmake --install` put it.
+// The capture library: where `cmake --install` puts it relative to this program
+// (RTALLOC_TRACE_INSTALLED_CAPTURE, e.g. ../lib/librtalloc_trace_capture.so), else beside this
+// program, where the build puts it.
 std::string default_library() {
   const fs::path self = fs::read_symlink("/proc/self/exe");
+  const fs::path installed = RTALLOC_TRACE_INSTALLED_CAPTURE;
+  const fs::path beside = self.parent_path() / "librtalloc_trace_capture.so";
   for (const fs::path& candidate :
-       {self.parent_path() / "librtalloc_trace_capture.so",
-        self.parent_path().parent_path() / "lib" / "librtalloc_trace_capture.so"}) {
-    if (fs::exists(candidate)) return candidate.string();
+       {installed.is_absolute() ? installed : self.parent_path() / installed, beside}) {
+    if (fs::exists(candidate)) return candidate.lexically_normal().string();
   }
-  return (self.parent_path() / "librtalloc_trace_capture.so").string();
+  return beside.string();
 }
 
 // The files of a run that records into `stem` (the output's name without .xz or .zst): stem,

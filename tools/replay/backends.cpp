@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "backends.hpp"
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "heap_configs.hpp"
 #include "replay_config.hpp"
@@ -21,10 +23,30 @@ std::string tlsf_name() {
          std::to_string(Heap::second_level_count) + ">";
 }
 
+namespace fs = std::filesystem;
+
+// rtalloc's malloc library: for an installed rtalloc-replay the one installed with it, found from
+// the program's own folder; else the build tree's. Empty when neither exists.
+std::string rtalloc_malloc_library() {
+  const fs::path installed = RTALLOC_REPLAY_INSTALLED_RTALLOC_MALLOC;
+  if (!installed.empty()) {
+    std::error_code error;
+    const fs::path self = fs::read_symlink("/proc/self/exe", error);
+    const fs::path candidate = installed.is_absolute() ? installed : self.parent_path() / installed;
+    if (!error && fs::exists(candidate, error)) return candidate.lexically_normal().string();
+  }
+  std::error_code error;
+  const fs::path built = RTALLOC_REPLAY_RTALLOC_MALLOC;
+  return !built.empty() && fs::exists(built, error) ? built.string() : std::string();
+}
+
 const std::vector<Backend>& all_backends() {
   static const std::vector<Backend> backends = [] {
-    const auto library = [](std::string name, std::string description, const char* path) {
-      Backend b{std::move(name), std::move(description), "", path, path[0] != '\0'};
+    // A library is available when it is there now, not only when the build found it.
+    const auto library = [](std::string name, std::string description, std::string path) {
+      std::error_code error;
+      const bool there = !path.empty() && fs::exists(path, error);
+      Backend b{std::move(name), std::move(description), "", std::move(path), there};
       return b;
     };
     return std::vector<Backend>{
@@ -51,7 +73,7 @@ const std::vector<Backend>& all_backends() {
         library("rtalloc-malloc",
                 "librtalloc_malloc.so: rtalloc's drop-in malloc, a FlexTlsf behind one mutex "
                 "(LD_PRELOAD)",
-                RTALLOC_REPLAY_RTALLOC_MALLOC),
+                rtalloc_malloc_library()),
         {"glibc", "glibc's malloc (ptmalloc), the C library's own", "", "", true},
         library("jemalloc", "jemalloc: size-class arenas with thread caches (LD_PRELOAD)",
                 RTALLOC_REPLAY_JEMALLOC),
