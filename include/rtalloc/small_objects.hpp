@@ -11,8 +11,10 @@
 // It is also the default inner heap of rtalloc::FlexTlsf, and so of the
 // drop-in malloc (docs/small-objects.md).
 //
-// Slabs. A slab is one block of the heap underneath, SlabBytes long and
-// aligned to SlabBytes, holding the objects of one size class:
+// Slabs. A slab is one block of the heap underneath, SlabBytes long, whose
+// payload starts at a multiple of SlabBytes, holding the objects of one size
+// class (its block's header is the word before it and its alignment word its
+// last, so slabs taken one after another tile memory without a gap):
 //
 //   [Slab header | allocation bits | object | object | ... | object | tail]
 //    ^ an address that is a multiple of SlabBytes
@@ -108,6 +110,11 @@ namespace detail {
 template <class Config>
 struct SlabClasses {
   static constexpr std::size_t slab_bytes = Config::slab_bytes;
+  /// The bytes of a slab that hold its header and objects: a slab's block
+  /// in the heap underneath is exactly slab_bytes, its header one word before
+  /// the chunk and its alignment word the last, so that slabs taken one
+  /// after another tile the memory with no gap between them.
+  static constexpr std::size_t usable_bytes = slab_bytes - 2 * sizeof(std::size_t);
   static constexpr std::size_t max_small = Config::max_small;
   // One mapping: a 16-byte granule and 16 classes a level; class 0 (size 0
   // in that mapping) serves requests of up to 8 bytes.
@@ -128,8 +135,8 @@ struct SlabClasses {
   // The most objects of `index`'s size that fit with their header and bits.
   static constexpr std::size_t compute_capacity(std::size_t index) noexcept {
     const std::size_t size = object_size(index);
-    std::size_t capacity = slab_bytes / size;
-    while (capacity > 0 && first_offset(capacity) + capacity * size > slab_bytes) --capacity;
+    std::size_t capacity = usable_bytes / size;
+    while (capacity > 0 && first_offset(capacity) + capacity * size > usable_bytes) --capacity;
     return capacity;
   }
 
@@ -187,6 +194,8 @@ class SmallObjects {
   using Classes = detail::SlabClasses<Config>;
   static_assert(Config::slab_bytes <= Heap::max_allocation,
                 "SmallObjects: SlabBytes is larger than the heap underneath can allocate.");
+  static_assert(Heap::header_size == sizeof(std::size_t),
+                "SmallObjects: the heap underneath must be a Tlsf (one-word block headers).");
 
  public:
   /// Alignment of every pointer allocate(size) returns (8 for requests of
@@ -693,7 +702,7 @@ class SmallObjects {
   // offset), so nothing is threaded.
   [[gnu::noinline]] Slab* new_slab(std::size_t index) noexcept {
     if (window_bytes_ == 0) return nullptr;
-    void* memory = heap_.allocate(slab_bytes, slab_bytes);
+    void* memory = heap_.allocate(Classes::usable_bytes, slab_bytes);
     if (memory == nullptr) {
       count_slab_refused();  // not the caller's failure: the request goes on without a slab
       return nullptr;
@@ -704,7 +713,7 @@ class SmallObjects {
       return nullptr;
     }
     detail::HeapCodeScope scope;
-    detail::mark_freed(memory, slab_bytes);  // the slab's bytes are the heap's until handed out
+    detail::mark_freed(memory, Classes::usable_bytes);  // the heap's bytes until handed out
     auto* slab = static_cast<Slab*>(memory);
     const Layout& l = Classes::tables.layout[index];
     slab->free = nullptr;
@@ -756,7 +765,7 @@ class SmallObjects {
         (reinterpret_cast<std::uintptr_t>(slab) - window_base_) / slab_bytes;
     map_[chunk >> 6] &= ~(std::uint64_t{1} << (chunk & 63));
     count_slab_removed(slab);
-    detail::mark_allocated(slab, slab_bytes);  // as the heap underneath handed it out
+    detail::mark_allocated(slab, Classes::usable_bytes);  // as the heap underneath handed it out
     heap_.deallocate(slab);
   }
 
@@ -904,7 +913,8 @@ class SmallObjects {
                   SmallObjectStats& tally) const noexcept {
     if (slab->magic != slab_magic) return corrupted("slab header damaged", slab);
     if (slab->index >= class_count) return corrupted("slab of no class", slab);
-    if (block.size < slab_bytes) return corrupted("slab block smaller than a slab", slab);
+    if (block.size < Classes::usable_bytes)
+      return corrupted("slab block smaller than a slab", slab);
     const Layout& l = layout(slab);
     if (slab->bump > l.capacity) return corrupted("slab bump offset beyond its capacity", slab);
     std::size_t live = 0;
