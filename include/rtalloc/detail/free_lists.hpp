@@ -31,7 +31,12 @@
 #include "rtalloc/config.hpp"
 #include "rtalloc/detail/assert.hpp"
 #include "rtalloc/detail/bits.hpp"
+#include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/error.hpp"
+
+// This code reads and writes the heap's own bytes, which a memory checker
+// sees as poisoned (rtalloc/detail/memory_checker.hpp).
+RTALLOC_HEAP_CODE_BEGIN
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail {
 
@@ -221,3 +226,5 @@ class FreeLists {
 };
 
 }  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail
+
+RTALLOC_HEAP_CODE_END

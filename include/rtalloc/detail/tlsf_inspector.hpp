@@ -15,8 +15,13 @@
 
 #include "rtalloc/config.hpp"
 #include "rtalloc/detail/bits.hpp"
+#include "rtalloc/detail/memory_checker.hpp"
 #include "rtalloc/error.hpp"
 #include "rtalloc/stats.hpp"
+
+// This code reads and writes the heap's own bytes, which a memory checker
+// sees as poisoned (rtalloc/detail/memory_checker.hpp).
+RTALLOC_HEAP_CODE_BEGIN
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail {
 
@@ -173,3 +178,5 @@ struct TlsfInspector {
 };
 
 }  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE::detail
+
+RTALLOC_HEAP_CODE_END
