@@ -93,6 +93,7 @@
 // for its lifetime (ReportLog): one model at a time.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -498,7 +499,11 @@ class HeapModel {
         if (shadow_.live(i).usable < 2 * Policy::alignment) return {};
         bad = shadow_.live(i).data + Policy::alignment;
       } else {
-        bad = shadow_.live(i).data + 1 + (variant / 3) % (Policy::alignment - 1);
+        // Within the block's first alignment granule and its own bytes: an
+        // 8-byte object's neighbour starts 8 bytes on, a valid pointer.
+        const std::size_t granule = std::min(shadow_.live(i).usable, Policy::alignment);
+        if (granule < 2) return {};
+        bad = shadow_.live(i).data + 1 + (variant / 3) % (granule - 1);
       }
     }
     begin(Step::misuse, static_cast<std::size_t>(kind), variant % 3, bad);
