@@ -441,6 +441,9 @@ class HeapModel {
     begin(Step::reallocate, size, old.align, old.data);
     RTALLOC_MODEL_CHECK(holds_fill(old.data, old.usable, old.id));
     const TlsfStats before = heap_.stats();
+    // Its extent now: once it moved, its slab may be gone, and with it what
+    // the policy would say about the old address.
+    const std::size_t old_bytes = extent_of(old).bytes();
     void* moved = heap_.reallocate(old.data, size);
     last_.pointer = moved;
     RTALLOC_MODEL_CHECK(ReportLog::count() == 0);
@@ -455,7 +458,7 @@ class HeapModel {
     }
     const auto* q = static_cast<const std::byte*>(moved);
     RTALLOC_MODEL_CHECK(holds_fill(q, size < old.usable ? size : old.usable, old.id));
-    shadow_.erase(shadow_.find(old.data), extent_of(old).bytes());
+    shadow_.erase(shadow_.find(old.data), old_bytes);
     if (const ModelResult adopted = adopt(moved, size, old.align); !adopted.passed) return adopted;
     return after();
   }
