@@ -87,7 +87,7 @@ struct SmallConfig {
 
 /// Hosts: requests up to 256 bytes, 16 KiB slabs (docs/small-objects.md
 /// says why).
-using SmallHostConfig = SmallConfig<256, 16 * 1024>;
+using SmallHostConfig = SmallConfig<256, 8 * 1024>;
 /// Microcontrollers: requests up to 64 bytes (5 classes), 1 KiB slabs.
 using SmallMicroConfig = SmallConfig<64, 1024>;
 /// The configuration of SmallObjects<> on this target.
@@ -102,6 +102,10 @@ struct SmallObjectStats {
   std::size_t small_bytes;    ///< bytes of those objects (their classes' sizes)
   std::size_t slab_bytes;     ///< bytes of the slabs' blocks in the heap underneath
 };
+
+// The layer reads and writes slab headers and free slots that it has
+// poisoned for AddressSanitizer (rtalloc/detail/memory_checker.hpp).
+RTALLOC_HEAP_CODE_BEGIN
 
 namespace detail {
 
@@ -121,7 +125,12 @@ struct SlabClasses {
   using Map = SizeClasses<4, 4, 8>;
   static constexpr std::size_t count = Map::index_at_least(max_small) + 1;
   /// The header every slab starts with, before its allocation bits.
-  static constexpr std::size_t header_bytes = sizeof(void*) >= 8 ? 40 : 32;
+  static constexpr std::size_t header_bytes = sizeof(void*) >= 8 ? 64 : 48;
+  /// With a memory checker on, each object is followed by 16 bytes it
+  /// keeps poisoned, so that an overflow past an object is seen even when
+  /// the next slot is live (as an overflow past a TLSF block hits the next
+  /// block's header). 0 otherwise: objects lie back to back.
+  static constexpr std::size_t redzone = memory_checker_enabled ? 16 : 0;
 
   static constexpr std::size_t object_size(std::size_t index) noexcept {
     return index == 0 ? 8 : Map::class_start(index);
@@ -134,7 +143,7 @@ struct SlabClasses {
   }
   // The most objects of `index`'s size that fit with their header and bits.
   static constexpr std::size_t compute_capacity(std::size_t index) noexcept {
-    const std::size_t size = object_size(index);
+    const std::size_t size = object_size(index) + redzone;
     std::size_t capacity = usable_bytes / size;
     while (capacity > 0 && first_offset(capacity) + capacity * size > usable_bytes) --capacity;
     return capacity;
@@ -144,14 +153,19 @@ struct SlabClasses {
     std::uint32_t size;        // object bytes
     std::uint32_t capacity;    // objects in a slab
     std::uint32_t first;       // offset of the first object from the slab's start
-    std::uint32_t reciprocal;  // ceil(2^32 / size): index = offset * reciprocal >> 32
+    std::uint32_t reciprocal;  // ceil(2^32 / stride): index = offset * reciprocal >> 32
+    /// The distance between two objects: size, plus the redzone.
+    constexpr std::uint32_t stride() const noexcept {
+      return size + static_cast<std::uint32_t>(redzone);
+    }
   };
   static constexpr Layout layout_of(std::size_t index) noexcept {
     const std::size_t size = object_size(index);
     const std::size_t capacity = compute_capacity(index);
+    const std::size_t stride = size + redzone;
     return {static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(capacity),
             static_cast<std::uint32_t>(first_offset(capacity)),
-            static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) / size)};
+            static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + stride - 1) / stride)};
   }
 
   struct Tables {
@@ -182,10 +196,6 @@ struct SlabClasses {
 };
 
 }  // namespace detail
-
-// The layer reads and writes slab headers and free slots that it has
-// poisoned for AddressSanitizer (rtalloc/detail/memory_checker.hpp).
-RTALLOC_HEAP_CODE_BEGIN
 
 /// A heap (Heap, by default rtalloc::Tlsf<>) with a small-object layer in
 /// front of it. See the top of this file.
@@ -241,6 +251,7 @@ class SmallObjects {
     h.add_pool(memory, bytes);
   }
   {
+    slab_retry_in_ = 0;  // new memory: the next request that needs a slab tries for one
     if (window_bytes_ != 0 || memory == nullptr) return heap_.add_pool(memory, bytes);
     const auto start = reinterpret_cast<std::uintptr_t>(memory);
     const std::uintptr_t map_at = detail::align_up(start, alignof(std::uint64_t));
@@ -268,7 +279,10 @@ class SmallObjects {
       requires(Heap& h) {
     h.extend_pool(pool_memory, memory, bytes);
   }
-  { return heap_.extend_pool(inner_pool(pool_memory), memory, bytes); }
+  {
+    slab_retry_in_ = 0;
+    return heap_.extend_pool(inner_pool(pool_memory), memory, bytes);
+  }
 
   /// Heap::pool_end (`pool_memory` is what was given to add_pool).
   void* pool_end(void* pool_memory) const noexcept requires requires(const Heap& h) {
@@ -285,6 +299,7 @@ class SmallObjects {
     h.remove_pool(pool_memory);
   }
   {
+    detail::HeapCodeScope scope;
     release_empty_slabs();
     if (!heap_.remove_pool(inner_pool(pool_memory))) return false;
     if (pool_memory == window_memory_) clear_window();
@@ -295,8 +310,10 @@ class SmallObjects {
   /// window stays. O(pools + class count + map words).
   void reset() noexcept requires requires(Heap& h) { h.reset(); }
   {
+    detail::HeapCodeScope scope;
     heap_.reset();
     for (auto& list : lists_) list = {};
+    slab_retry_in_ = 0;
     if (map_ != nullptr) std::memset(map_, 0, map_words_ * sizeof(std::uint64_t));
     counts_ = {};
   }
@@ -365,6 +382,7 @@ class SmallObjects {
     if (slab == nullptr) return heap_.reallocate(p, size);
     const std::uint32_t index = live_index(slab, p, "reallocate");
     if (index == no_object) return nullptr;
+    if constexpr (!checks_enabled) p = object_at(slab, index);  // a pointer into it: the object
     const std::size_t old_size = layout(slab).size;
     if (size <= old_size) return p;
     void* moved = allocate(size);
@@ -385,8 +403,10 @@ class SmallObjects {
       return;
     }
     const std::uint32_t index = live_index(slab, p, "deallocate");
-    if (index != no_object) [[likely]]
-      free_object(slab, p, index);
+    if (index == no_object) [[unlikely]]
+      return;
+    // A release build takes a pointer into an object for the object.
+    free_object(slab, checks_enabled ? p : object_at(slab, index), index);
   }
 
   /// Bytes usable at `p`: an object's class size, or Heap::usable_size. 0
@@ -451,6 +471,7 @@ class SmallObjects {
   /// counts as free, and peak_used is the heap underneath's, where a slab is
   /// used whole. O(1) as Heap::stats (O(blocks) without counters).
   TlsfStats stats() const noexcept {
+    detail::HeapCodeScope scope;
     TlsfStats s = heap_.stats();
     s.failed_allocations -= slabs_refused();
     const SmallObjectStats d = stats_detail();
@@ -462,8 +483,13 @@ class SmallObjects {
 
   /// The slabs' own figures. O(1) (O(slabs) without counters).
   SmallObjectStats stats_detail() const noexcept {
+    detail::HeapCodeScope scope;
 #if RTALLOC_STATS
     SmallObjectStats d = counts_;
+    for (std::size_t c = 0; c < class_count; ++c) {
+      d.small_objects += lists_[c].live;
+      d.small_bytes += lists_[c].live * Classes::tables.layout[c].size;
+    }
 #else
     SmallObjectStats d{};
     heap_.walk([&](const BlockInfo& block) {
@@ -555,14 +581,20 @@ class SmallObjects {
   using Layout = typename Classes::Layout;
   static constexpr std::uint32_t no_object = std::numeric_limits<std::uint32_t>::max();
   static constexpr std::uint16_t slab_magic = 0x5AB5;
+  // After the heap underneath refused a slab, the requests that needed one
+  // go to it directly this many times before one is asked for again: a heap
+  // too fragmented for a slab does not pay a failed search per request.
+  static constexpr std::uint32_t retry_after = 32;
 
   // The header every slab starts with; its allocation bits follow.
   struct Slab {
     void* free;  // the first free slot below `bump`; each holds the next
     Slab* next;  // the class's list of slabs with a free slot
     Slab* prev;
+    Layout layout;        // its class's layout, kept here: one load less per operation
     std::uint32_t used;   // live objects
     std::uint32_t bump;   // slots handed out at least once, from the start
+    std::uint32_t limit;  // bump * layout.stride(): the bytes handed out, from the first slot
     std::uint16_t index;  // the class
     std::uint16_t magic;  // slab_magic, for check()
     std::uint8_t listed;  // on its class's list
@@ -583,18 +615,17 @@ class SmallObjects {
   struct List {
     Slab* head = nullptr;
     Slab* tail = nullptr;
+    std::size_t live = 0;  // the class's live objects (statistics)
   };
 
   static constexpr std::size_t align_up_size(std::size_t value) noexcept {
     return detail::align_up(value, std::size_t{16});
   }
-  static const Layout& layout(const Slab* slab) noexcept {
-    return Classes::tables.layout[slab->index];
-  }
+  static const Layout& layout(const Slab* slab) noexcept { return slab->layout; }
   static void* object_at(const Slab* slab, std::uint32_t i) noexcept {
     const Layout& l = layout(slab);
     return reinterpret_cast<std::byte*>(const_cast<Slab*>(slab)) + l.first +
-           std::size_t{i} * l.size;
+           std::size_t{i} * l.stride();
   }
   static bool is_set(const Slab* slab, std::uint32_t i) noexcept {
     return (slab->bits()[i >> 6] >> (i & 63)) & 1;
@@ -632,10 +663,10 @@ class SmallObjects {
     const Layout& l = layout(slab);
     const std::uintptr_t offset =
         reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(slab) - l.first;
-    if (offset >= std::uintptr_t{slab->bump} * l.size) return no_object;
+    if (offset >= slab->limit) return no_object;
     const auto index = static_cast<std::uint32_t>((std::uint64_t{offset} * l.reciprocal) >> 32);
     if constexpr (checks_enabled) {
-      if (offset != std::uintptr_t{index} * l.size) return no_object;
+      if (offset != std::uintptr_t{index} * l.stride()) return no_object;
     }
     return index;
   }
@@ -663,10 +694,21 @@ class SmallObjects {
 
   RTALLOC_HOT_INLINE void* allocate_small(std::size_t index) noexcept {
     Slab* slab = lists_[index].head;
-    if (slab == nullptr) [[unlikely]] {
-      slab = new_slab(index);
-      if (slab == nullptr) return nullptr;
+    if (slab == nullptr) [[unlikely]]
+      return allocate_from_new_slab(index);
+    return take_slot(slab);
+  }
+
+  // The class has no slab with a free slot: a new one, unless the heap
+  // underneath refused one within the last `retry_after` requests that
+  // needed one (then nullptr, and the request goes to the heap underneath).
+  [[gnu::noinline]] void* allocate_from_new_slab(std::size_t index) noexcept {
+    if (slab_retry_in_ != 0) {
+      --slab_retry_in_;
+      return nullptr;
     }
+    Slab* slab = new_slab(index);
+    if (slab == nullptr) return nullptr;
     return take_slot(slab);
   }
 
@@ -686,15 +728,20 @@ class SmallObjects {
     } else {
       RTALLOC_ASSERT(slab->bump < l.capacity, "slab: listed with no free slot", this, slab);
       i = slab->bump++;
-      p = object_at(slab, i);
+      p = reinterpret_cast<std::byte*>(slab) + l.first + slab->limit;
+      slab->limit += l.stride();
     }
     RTALLOC_ASSERT(!is_set(slab, i), "slab: a free slot whose bit says it is allocated", this, p);
     set_bit(slab, i);
-    if (++slab->used == l.capacity) unlist(slab);
-    count_object_added(l.size);
+    count_object_added(slab->index);
+    if (++slab->used == l.capacity) [[unlikely]]
+      slab_filled(slab);
     detail::mark_allocated(p, l.size);
     return p;
   }
+
+  // A slab with no free slot leaves its class's list.
+  [[gnu::noinline]] void slab_filled(Slab* slab) noexcept { unlist(slab); }
 
   // A slab for class `index`: one block of the heap underneath, slab_bytes
   // aligned to slab_bytes, inside the window; nullptr if there is none.
@@ -705,24 +752,30 @@ class SmallObjects {
     void* memory = heap_.allocate(Classes::usable_bytes, slab_bytes);
     if (memory == nullptr) {
       count_slab_refused();  // not the caller's failure: the request goes on without a slab
+      slab_retry_in_ = retry_after;
       return nullptr;
     }
     const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(memory) - window_base_;
     if (offset >= window_bytes_) {  // a pool outside the window: no slabs there
       heap_.deallocate(memory);
+      slab_retry_in_ = retry_after;
       return nullptr;
     }
     detail::HeapCodeScope scope;
-    detail::mark_freed(memory, Classes::usable_bytes);  // the heap's bytes until handed out
     auto* slab = static_cast<Slab*>(memory);
     const Layout& l = Classes::tables.layout[index];
     slab->free = nullptr;
+    slab->layout = l;
     slab->used = 0;
     slab->bump = 0;
+    slab->limit = 0;
     slab->index = static_cast<std::uint16_t>(index);
     slab->magic = slab_magic;
     slab->listed = 0;
+    // (memset is checked by ASan's interceptor even here: it runs before the
+    // slab's bytes become the heap's)
     std::memset(slab->bits(), 0, Classes::bitmap_words(l.capacity) * sizeof(std::uint64_t));
+    detail::mark_freed(memory, Classes::usable_bytes);  // the heap's bytes until handed out
     const std::uintptr_t chunk = offset / slab_bytes;
     map_[chunk >> 6] |= std::uint64_t{1} << (chunk & 63);
     list(slab);
@@ -742,18 +795,21 @@ class SmallObjects {
     clear_bit(slab, index);
     std::memcpy(p, &slab->free, sizeof(void*));
     slab->free = p;
-    count_object_removed(l.size);
-    const std::uint32_t used = --slab->used;
-    if (used + 1 == l.capacity) [[unlikely]] {
-      list(slab);  // it had no free slot: it is back on its class's list
-    } else if (used == 0) [[unlikely]] {
-      release_if_spare(slab);
-    }
+    count_object_removed(slab->index);
+    const std::uint32_t used = slab->used - 1;
+    slab->used = used;
+    if (used + 1 == l.capacity || used == 0) [[unlikely]]
+      slab_changed(slab);
   }
 
-  // An empty slab: gone back to the heap underneath if its class has
-  // another slab with a free slot, else kept for the class's next objects.
-  [[gnu::noinline]] void release_if_spare(Slab* slab) noexcept {
+  // A slab that was full is back on its class's list; an empty slab goes
+  // back to the heap underneath if its class has another slab with a free
+  // slot, else stays for the class's next objects.
+  [[gnu::noinline]] void slab_changed(Slab* slab) noexcept {
+    if (slab->used + 1 == layout(slab).capacity) {
+      list(slab);
+      if (slab->used != 0) return;  // (a slab of one object is full and empty at once)
+    }
     const List& list = lists_[slab->index];
     if (list.head == slab && list.tail == slab) return;  // the class's only slab with room
     unlist(slab);
@@ -818,14 +874,8 @@ class SmallObjects {
   // ==== Counters =============================================================
 
 #if RTALLOC_STATS
-  void count_object_added(std::size_t size) noexcept {
-    ++counts_.small_objects;
-    counts_.small_bytes += size;
-  }
-  void count_object_removed(std::size_t size) noexcept {
-    --counts_.small_objects;
-    counts_.small_bytes -= size;
-  }
+  void count_object_added(std::size_t index) noexcept { ++lists_[index].live; }
+  void count_object_removed(std::size_t index) noexcept { --lists_[index].live; }
   void count_slab_added(const Slab* slab) noexcept {
     ++counts_.slabs;
     counts_.slab_bytes += slab_block_bytes(slab);
@@ -898,8 +948,9 @@ class SmallObjects {
     if (listed != should_list)
       return corrupted("slab with a free slot missing from its list", this);
 #if RTALLOC_STATS
-    if (tally.slabs != counts_.slabs || tally.small_objects != counts_.small_objects ||
-        tally.small_bytes != counts_.small_bytes || tally.slab_bytes != counts_.slab_bytes) {
+    const SmallObjectStats counted = stats_detail();
+    if (tally.slabs != counted.slabs || tally.small_objects != counted.small_objects ||
+        tally.small_bytes != counted.small_bytes || tally.slab_bytes != counted.slab_bytes) {
       return corrupted("slab counters disagree with the slabs", this);
     }
     if (tally.empty_slabs != stats_detail().empty_slabs) {
@@ -955,9 +1006,9 @@ class SmallObjects {
     const Layout& l = layout(slab);
     const std::uintptr_t offset =
         reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(slab) - l.first;
-    if (offset >= std::uintptr_t{slab->bump} * l.size) return no_object;
+    if (offset >= slab->limit) return no_object;
     const auto index = static_cast<std::uint32_t>((std::uint64_t{offset} * l.reciprocal) >> 32);
-    return offset == std::uintptr_t{index} * l.size ? index : no_object;
+    return offset == std::uintptr_t{index} * l.stride() ? index : no_object;
   }
 
   // ==== Control block ========================================================
@@ -968,8 +1019,9 @@ class SmallObjects {
   std::size_t window_bytes_ = 0;
   std::uint64_t* map_ = nullptr;
   std::size_t map_words_ = 0;
-  void* window_pool_ = nullptr;    // the pool add_pool made the window: after the map
-  void* window_memory_ = nullptr;  // and the memory the caller gave for it
+  std::uint32_t slab_retry_in_ = 0;  // requests to go without trying for a slab again
+  void* window_pool_ = nullptr;      // the pool add_pool made the window: after the map
+  void* window_memory_ = nullptr;    // and the memory the caller gave for it
 #if RTALLOC_STATS
   SmallObjectStats counts_{};
   std::size_t slabs_refused_ = 0;  // counted as failures by the heap underneath

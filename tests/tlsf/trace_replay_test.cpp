@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // Replays recorded allocation traces of real programs through Tlsf<> with a
-// pool of twice the trace's peak footprint: with that much room, no
-// allocation may fail, contents must survive, and the heap must stay sound.
+// pool of twice the trace's peak footprint, through the same heap with slabs
+// in front of it (SmallObjects), and through the growing heap (FlexTlsf over
+// OsPages, slabs included): with that much room, no allocation may fail,
+// contents must survive, and the heap must stay sound (check() every 50,000
+// operations and at the end).
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <rtalloc/flex_tlsf.hpp>
+#include <rtalloc/hosted/os_pages.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <string>
 #include <trace/trace.hpp>
 
@@ -85,21 +92,50 @@ bool stamped(const void* p, std::uint64_t size, std::uint64_t id) {
 }
 
 class TraceReplayTest : public ErrorRecordingTest,
-                        public ::testing::WithParamInterface<const char*> {};
+                        public ::testing::WithParamInterface<const char*> {
+ public:
+  std::vector<ErrorInfo> reports() { return take_reports(); }
+};
 
-TEST_P(TraceReplayTest, ReplaysWithoutFailure) {
-  const std::string path = std::string(RTALLOC_TEST_DATA_DIR) + "/" + GetParam() + ".trace.xz";
+// The heaps the traces replay through, each with what it promises.
+struct PlainHeap {  // Tlsf<> over one pool
+  using Type = Tlsf<>;
+  static constexpr bool slabs = false;
+  std::unique_ptr<Type> heap = std::make_unique<Type>();
+  bool add(PoolMemory& memory) { return heap->add_pool(memory.data(), memory.size()) != 0; }
+  bool check() const { return heap->check(); }
+  TlsfStats stats() const { return heap->stats(); }
+};
+struct SlabHeap {  // SmallObjects<Tlsf<>> over one pool
+  using Type = SmallObjects<Tlsf<>>;
+  static constexpr bool slabs = true;
+  std::unique_ptr<Type> heap = std::make_unique<Type>();
+  bool add(PoolMemory& memory) { return heap->add_pool(memory.data(), memory.size()) != 0; }
+  bool check() const { return heap->check(); }
+  TlsfStats stats() const { return heap->stats(); }
+};
+struct GrowingHeap {  // FlexTlsf<OsPages>: slabs, growing from OS pages
+  using Type = FlexTlsf<OsPages>;
+  static constexpr bool slabs = true;
+  std::unique_ptr<Type> heap = std::make_unique<Type>();
+  bool add(PoolMemory&) { return true; }
+  bool check() const { return heap->heap().check(); }
+  TlsfStats stats() const { return heap->stats().heap; }
+};
+
+template <class Setup>
+void replay_trace(TraceReplayTest& test, const char* name) {
+  const std::string path = std::string(RTALLOC_TEST_DATA_DIR) + "/" + name + ".trace.xz";
   const trace::Trace recorded = trace::load(path);
   ASSERT_FALSE(recorded.ops.empty()) << path;
 
   const Footprint needed = peak_footprint(recorded);
   const std::size_t peak = needed.peak_bytes;
   const std::size_t pool_bytes = 2 * peak + Heap::pool_overhead + Heap::granularity;
-  RecordProperty("peak_live_bytes", std::to_string(trace::peak_live(recorded).peak_live_bytes));
-  RecordProperty("peak_footprint", std::to_string(peak));
-  PoolMemory memory(pool_bytes);
-  auto heap = std::make_unique<Heap>();
-  ASSERT_GT(heap->add_pool(memory.data(), memory.size()), 2 * peak);
+  PoolMemory memory(std::is_same_v<Setup, GrowingHeap> ? 1 : pool_bytes);
+  Setup setup;
+  auto& heap = setup.heap;
+  ASSERT_TRUE(setup.add(memory));
 
   std::vector<void*> block_of(std::size_t{recorded.max_id} + 1, nullptr);
   std::vector<std::uint64_t> size_of(std::size_t{recorded.max_id} + 1, 0);
@@ -111,10 +147,12 @@ TEST_P(TraceReplayTest, ReplaysWithoutFailure) {
       case trace::Op::Kind::allocate: {
         void* p = op.align == 0 ? heap->allocate(size) : heap->allocate(size, op.align);
         ASSERT_NE(p, nullptr) << "operation " << i << ": allocate " << size << " align " << op.align
-                              << " failed with " << heap->stats().largest_free
+                              << " failed with " << setup.stats().largest_free
                               << " bytes in the largest free block";
-        ASSERT_TRUE(is_aligned(p, std::max<std::size_t>(op.align, Heap::alignment)))
-            << "operation " << i;
+        // Slabs align objects of at most 8 bytes to 8, all others as Tlsf.
+        const std::size_t alignment =
+            Setup::slabs && size <= 8 && op.align <= 8 ? 8 : Heap::alignment;
+        ASSERT_TRUE(is_aligned(p, std::max<std::size_t>(op.align, alignment))) << "operation " << i;
         stamp(p, op.size, op.id);
         block_of[op.id] = p;
         size_of[op.id] = op.size;
@@ -136,7 +174,7 @@ TEST_P(TraceReplayTest, ReplaysWithoutFailure) {
             << "operation " << i << ": block " << op.id << " overwritten";
         void* q = heap->reallocate(p, size);
         ASSERT_NE(q, nullptr) << "operation " << i << ": reallocate to " << size << " failed with "
-                              << heap->stats().largest_free << " bytes in the largest free block";
+                              << setup.stats().largest_free << " bytes in the largest free block";
         ASSERT_TRUE(stamped(q, std::min(op.size, size_of[op.id]), op.id))
             << "operation " << i << ": reallocate lost the contents of block " << op.id;
         stamp(q, op.size, op.new_id);
@@ -147,28 +185,42 @@ TEST_P(TraceReplayTest, ReplaysWithoutFailure) {
       }
     }
     if (i % 50'000 == 0) {
-      ASSERT_TRUE(heap->check()) << "after operation " << i << ":" << describe(take_reports());
+      ASSERT_TRUE(setup.check()) << "after operation " << i << ":" << describe(test.reports());
     }
   }
 
-  ASSERT_TRUE(heap->check()) << describe(take_reports());
-  const TlsfStats stats = heap->stats();
+  ASSERT_TRUE(setup.check()) << describe(test.reports());
+  const TlsfStats stats = setup.stats();
   EXPECT_EQ(stats.used_blocks, live);
-  EXPECT_EQ(stats.failed_allocations, 0U);
-  // A block is larger than its request's footprint only by a remainder too
-  // small to split off.
-  EXPECT_LE(stats.peak_used,
-            peak + needed.peak_blocks * (Heap::min_block_size - Heap::granularity));
-  RecordProperty("peak_used", std::to_string(stats.peak_used));
+  if constexpr (!std::is_same_v<Setup, GrowingHeap>) {  // a search that made it grow counts
+    EXPECT_EQ(stats.failed_allocations, 0U);
+  }
+  if constexpr (!Setup::slabs) {
+    // A block is larger than its request's footprint only by a remainder too
+    // small to split off.
+    EXPECT_LE(stats.peak_used,
+              peak + needed.peak_blocks * (Heap::min_block_size - Heap::granularity));
+  }
   for (std::uint32_t id = 1; id <= recorded.max_id; ++id) {
     if (block_of[id] != nullptr) {
       ASSERT_TRUE(stamped(block_of[id], size_of[id], id)) << "block " << id << " overwritten";
       heap->deallocate(block_of[id]);
     }
   }
-  EXPECT_EQ(heap->stats().used, 0U);
-  EXPECT_EQ(heap->stats().free_blocks, 1U);
-  EXPECT_TRUE(heap->check());
+  EXPECT_EQ(setup.stats().used, 0U);
+  if constexpr (std::is_same_v<Setup, SlabHeap>) {
+    heap->release_empty_slabs();
+  }
+  if constexpr (!std::is_same_v<Setup, GrowingHeap>) {
+    EXPECT_EQ(setup.stats().free_blocks, 1U);
+  }
+  EXPECT_TRUE(setup.check());
+}
+
+TEST_P(TraceReplayTest, ReplaysWithoutFailure) { replay_trace<PlainHeap>(*this, GetParam()); }
+TEST_P(TraceReplayTest, ReplaysThroughSlabs) { replay_trace<SlabHeap>(*this, GetParam()); }
+TEST_P(TraceReplayTest, ReplaysThroughTheGrowingHeap) {
+  replay_trace<GrowingHeap>(*this, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Traces, TraceReplayTest,
