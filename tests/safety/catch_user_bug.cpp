@@ -4,22 +4,22 @@
 // a freed block, `clean` does the same work without the bug. CTest runs it
 // and passes when the checker's report (on stderr) names the bug, or, for
 // `clean`, when there is none: the checker sees inside pools what it sees
-// with malloc.
+// with malloc. The second argument picks the block: `tlsf` (a Tlsf block) or
+// `slab` (an object of a SmallObjects slab, whose neighbour in the slab is
+// live too: the redzone after each object catches the overflow).
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/tlsf.hpp>
 
 namespace {
 
-alignas(16) std::byte arena[16 * 1024];
-rtalloc::Tlsf<> heap;
+alignas(16) std::byte arena[64 * 1024];
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc != 2 || heap.add_pool(arena, sizeof arena) == 0) return 2;
-  const char* mode = argv[1];
+template <class Heap>
+int run(Heap& heap, const char* mode) {
+  if (heap.add_pool(arena, sizeof arena) == 0) return 2;
   auto* block = static_cast<volatile char*>(heap.allocate(24));
   void* neighbour = heap.allocate(24);
   if (block == nullptr || neighbour == nullptr) return 2;
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < usable; ++i) block[i] = 'x';
   int seen = 0;
   if (std::strcmp(mode, "overflow") == 0) {
-    block[usable] = 'y';  // the bug: one byte past the block, onto the next block's header
+    block[usable] = 'y';  // the bug: one byte past the block (a header, or a redzone)
     std::printf("%s: done\n", mode);
     return 0;  // the neighbour's header is damaged: no more heap calls
   } else if (std::strcmp(mode, "use-after-free") == 0) {
@@ -42,4 +42,16 @@ int main(int argc, char** argv) {
   heap.deallocate(neighbour);
   std::printf("%s: done (%d)\n", mode, seen);
   return 0;
+}
+
+rtalloc::Tlsf<> tlsf;
+rtalloc::SmallObjects<> small_objects;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) return 2;
+  if (std::strcmp(argv[2], "tlsf") == 0) return run(tlsf, argv[1]);
+  if (std::strcmp(argv[2], "slab") == 0) return run(small_objects, argv[1]);
+  return 2;
 }

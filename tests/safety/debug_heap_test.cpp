@@ -4,6 +4,7 @@
 #include <cstring>
 #include <rtalloc/concepts.hpp>
 #include <rtalloc/debug_heap.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <string>
 
 #include "../tlsf/tlsf_test_support.hpp"
@@ -13,6 +14,8 @@ namespace {
 
 using Debug = DebugHeap<>;
 static_assert(heap<Debug>, "DebugHeap plugs into every adapter");
+using DebugSlabs = DebugHeap<SmallObjects<>>;
+static_assert(heap<DebugSlabs>, "over the small-object layer too");
 
 class DebugHeapTest : public ErrorRecordingTest {
  protected:
@@ -226,6 +229,63 @@ TEST_F(DebugHeapTest, BadRequestsAreAnsweredAsByTheHeap) {
   EXPECT_EQ(debug->usable_size(nullptr), 0U);
   debug->deallocate(nullptr);
   EXPECT_TRUE(healthy());
+}
+
+// Over SmallObjects the debug heap's blocks are slab objects (their prefix
+// and guard included, small requests stay under the limit), and the same
+// bugs are caught in them.
+class DebugSlabsTest : public ErrorRecordingTest {
+ protected:
+  void SetUp() override {
+    ErrorRecordingTest::SetUp();
+    ASSERT_GT(debug->add_pool(memory.data(), memory.size()), 0U);
+  }
+  ::testing::AssertionResult one_report(ErrorCode code, const void* p, const char* words) {
+    const std::vector<ErrorInfo> reports = take_reports();
+    if (reports.size() == 1 && reports[0].code == code && reports[0].address == p &&
+        std::string(reports[0].message).find(words) != std::string::npos) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "got " << reports.size() << ":" << describe(reports);
+  }
+
+  PoolMemory memory{256 * 1024, SmallObjects<>::slab_bytes};
+  std::unique_ptr<DebugSlabs> debug = std::make_unique<DebugSlabs>();
+};
+
+TEST_F(DebugSlabsTest, AnOverflowOutOfASlabObjectIsReportedOnFree) {
+  auto* p = static_cast<unsigned char*>(debug->allocate(24));
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(debug->heap().stats_detail().small_objects, 1U) << "the block is a slab object";
+  p[24] = 0;
+  debug->deallocate(p);
+  EXPECT_TRUE(one_report(ErrorCode::heap_corrupted, p, "guard"));
+  EXPECT_TRUE(debug->check());
+}
+
+TEST_F(DebugSlabsTest, AWriteAfterFreeIntoASlabObjectIsReported) {
+  auto* p = static_cast<unsigned char*>(debug->allocate(40));
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(debug->heap().stats_detail().small_objects, 1U);
+  debug->deallocate(p);
+  p[3] = 7;
+  EXPECT_FALSE(debug->check());
+  EXPECT_TRUE(one_report(ErrorCode::heap_corrupted, p, "after free"));
+  debug->flush_quarantine();
+  EXPECT_TRUE(one_report(ErrorCode::heap_corrupted, p, "after free"));
+  EXPECT_EQ(debug->heap().stats_detail().small_objects, 0U);
+  EXPECT_TRUE(debug->check());
+}
+
+TEST_F(DebugSlabsTest, ADoubleFreeOfASlabObjectIsReported) {
+  void* p = debug->allocate(100);
+  ASSERT_NE(p, nullptr);
+  debug->deallocate(p);
+  debug->deallocate(p);
+  const std::vector<ErrorInfo> reports = take_reports();
+  ASSERT_EQ(reports.size(), 1U) << describe(reports);
+  EXPECT_EQ(reports[0].code, ErrorCode::double_free);
+  EXPECT_TRUE(debug->check());
 }
 
 }  // namespace
