@@ -215,7 +215,7 @@ def main():
         for memory in (600, 9000):
             write(f"handle-{config}-{memory}", config, (memory, config * 5),
                   pool_ops(rng, 200, 0, 2, 4, 5), "handle")
-    for config in range(4):
+    for config in range(6):  # tlsf_fuzz: 0-3 Tlsf, 4-5 SmallObjects
         write(f"basic-{config}", config, (4000, 0),
               [allocate(24), allocate(100), allocate(0), deallocate(1), allocate(40),
                reallocate(0, 200), verify_contents(), deallocate(0), deallocate(0)])

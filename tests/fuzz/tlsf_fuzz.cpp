@@ -2,7 +2,8 @@
 // libFuzzer target: the input is decoded into a sequence of heap operations
 // (add, extend and remove a pool, allocate, aligned allocate, reallocate,
 // deallocate, reset, misuses: double frees, foreign, interior and
-// misaligned pointers, bad alignments) on one of four configurations, which
+// misaligned pointers, bad alignments) on one of six configurations (four
+// Tlsf ones, and SmallObjects over a Tlsf with two slab configurations), which
 // the heap model (tests/model/heap_model.hpp) applies and checks after every
 // one; any broken expectation aborts with the model's message. This file
 // only decodes.
@@ -20,9 +21,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/tlsf.hpp>
+#include <type_traits>
 
 #include "../model/heap_model.hpp"
+#include "../model/small_objects_policy.hpp"
 #include "../model/tlsf_policy.hpp"
 #include "fuzz_support.hpp"
 
@@ -34,10 +38,10 @@ using rtalloc::test::ModelResult;
 
 constexpr std::size_t max_pools = 4;
 
-template <class Heap>
+template <class Heap, class Policy = rtalloc::test::TlsfPolicy<Heap>>
 class Fuzzer {
  public:
-  explicit Fuzzer(Input& input) : input_(input), model_(heap_) {}
+  explicit Fuzzer(Input& input) : input_(input), model_(heap_, make_policy(heap_)) {}
 
   void run() {
     add_pool(input_.word(), input_.byte());
@@ -46,7 +50,16 @@ class Fuzzer {
   }
 
  private:
-  using Model = rtalloc::test::HeapModel<Heap, rtalloc::test::TlsfPolicy<Heap>, 1024, max_pools>;
+  using Model = rtalloc::test::HeapModel<Heap, Policy, 1024, max_pools>;
+
+  // A policy that looks at the heap (SmallObjectsPolicy) is given it.
+  static Policy make_policy(Heap& heap) {
+    if constexpr (std::is_constructible_v<Policy, Heap&>) {
+      return Policy(heap);
+    } else {
+      return Policy{};
+    }
+  }
 
   struct PoolMemory {
     void operator()(std::byte* p) const noexcept { std::free(p); }
@@ -139,9 +152,9 @@ class Fuzzer {
   std::byte* start_[max_pools] = {};
 };
 
-template <class Heap>
+template <class Heap, class Policy = rtalloc::test::TlsfPolicy<Heap>>
 void fuzz(Input& input) {
-  auto fuzzer = std::make_unique<Fuzzer<Heap>>(input);
+  auto fuzzer = std::make_unique<Fuzzer<Heap, Policy>>(input);
   fuzzer->run();
 }
 
@@ -149,7 +162,9 @@ void fuzz(Input& input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Input input(data, size);
-  switch (input.byte() % 4) {  // the configuration
+  using Slabs = rtalloc::SmallObjects<rtalloc::Tlsf<>>;
+  using SmallSlabs = rtalloc::SmallObjects<rtalloc::Tlsf<>, rtalloc::SmallConfig<128, 1024>>;
+  switch (input.byte() % 6) {  // the configuration
     case 0:
       fuzz<rtalloc::Tlsf<>>(input);
       break;
@@ -159,8 +174,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2:
       fuzz<rtalloc::Tlsf<20, 4>>(input);
       break;
-    default:
+    case 3:
       fuzz<rtalloc::Tlsf<24, 64>>(input);
+      break;
+    case 4:
+      fuzz<Slabs, rtalloc::test::SmallObjectsPolicy<Slabs>>(input);
+      break;
+    default:
+      fuzz<SmallSlabs, rtalloc::test::SmallObjectsPolicy<SmallSlabs>>(input);
       break;
   }
   return 0;
