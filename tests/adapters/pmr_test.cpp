@@ -9,6 +9,7 @@
 #include <memory_resource>
 #include <new>
 #include <rtalloc/hosted/pmr.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/sync/synchronized.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string>
@@ -135,6 +136,26 @@ TEST_F(PmrTest, SynchronizedHeapIsSharedBetweenThreads) {
   for (auto& thread : threads) thread.join();
   EXPECT_TRUE(shared.with([](Heap& h) { return h.check(); }));
   EXPECT_EQ(shared.with([](Heap& h) { return h.stats().used_blocks; }), 0U);
+}
+
+// Over the small-object layer, small nodes are slab objects and larger
+// buffers Tlsf blocks, behind the same resource.
+TEST(PmrSmallObjectsTest, NodesComeFromSlabsAndBuffersFromTheTlsf) {
+  using Small = rtalloc::SmallObjects<>;
+  alignas(16) static std::byte memory[512 * 1024];
+  auto heap = std::make_unique<Small>(memory, sizeof memory);
+  rtalloc::TlsfResource<Small> resource(*heap);
+  {
+    std::pmr::unordered_map<int, int> map(&resource);
+    std::pmr::vector<std::uint64_t> big(&resource);
+    for (int i = 0; i < 2000; ++i) map[i] = i;
+    big.resize(10000);
+    EXPECT_EQ(heap->stats_detail().small_objects, 2000U) << "one per node; the bucket array is larger";
+    EXPECT_FALSE(heap->is_object(big.data()));
+    EXPECT_TRUE(heap->check());
+  }
+  EXPECT_EQ(heap->stats().used_blocks, 0U);
+  EXPECT_TRUE(heap->check());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <memory>
 #include <new>
 #include <rtalloc/adapters/std_allocator.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/tlsf.hpp>
 #include <string>
 #include <type_traits>
@@ -117,6 +118,23 @@ TEST_F(StdAllocatorTest, ExhaustionThrowsBadAlloc) {
   Allocator<std::uint64_t> words(heap);
   EXPECT_THROW((void)words.allocate(std::numeric_limits<std::size_t>::max() / 4), std::bad_alloc);
   EXPECT_EQ(heap.stats().used_blocks, 0U);
+}
+
+// The same allocator over the small-object layer: list nodes are slab
+// objects, with no header, side by side.
+TEST(StdAllocatorSmallObjectsTest, ListNodesAreSlabObjects) {
+  using Small = rtalloc::SmallObjects<>;
+  alignas(16) static std::byte memory[256 * 1024];
+  auto heap = std::make_unique<Small>(memory, sizeof memory);
+  {
+    std::list<int, rtalloc::StdAllocator<int, Small>> list{
+        rtalloc::StdAllocator<int, Small>(*heap)};
+    for (int i = 0; i < 1000; ++i) list.push_back(i);
+    for (const int& value : list) ASSERT_TRUE(heap->is_object(&value));
+    EXPECT_EQ(heap->stats_detail().small_objects, 1000U);
+    EXPECT_TRUE(heap->check());
+  }
+  EXPECT_EQ(heap->stats().used_blocks, 0U);
 }
 
 }  // namespace
