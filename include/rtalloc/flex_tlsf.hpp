@@ -85,7 +85,13 @@ class FlexTlsf {
   /// As Tlsf::allocate, growing the heap if the request does not fit.
   /// O(1) plus, when growing, one call to the source. Returns nullptr if the
   /// source has no memory left (or size is above Heap::max_allocation).
+  /// With SmallObjects inside, a small request grows the heap by a slab
+  /// when no slab fits, rather than taking a block with a header.
   void* allocate(std::size_t size) noexcept {
+    if constexpr (requires { heap_.allocate_object(size); }) {
+      if (size <= Heap::max_small) [[likely]]
+        return allocate_object(size);
+    }
     if (void* p = heap_.allocate(size)) [[likely]]
       return p;
     return allocate_after_growing(size, Heap::alignment);
@@ -198,6 +204,21 @@ class FlexTlsf {
   [[gnu::noinline]] void* allocate_after_growing(std::size_t size, std::size_t align) noexcept {
     if (!grow(Heap::pool_size_for(size, align))) return nullptr;
     return align <= Heap::alignment ? heap_.allocate(size) : heap_.allocate(size, align);
+  }
+
+  // A small request: an object of a slab; when no slab fits, the heap grows
+  // by one (O(1), one call to the source) and the request asks again; when
+  // it cannot grow, any block the heap still has.
+  void* allocate_object(std::size_t size) noexcept {
+    if (void* p = heap_.allocate_object(size)) [[likely]]
+      return p;
+    return allocate_object_after_growing(size);
+  }
+  [[gnu::noinline]] void* allocate_object_after_growing(std::size_t size) noexcept {
+    if (grow(Heap::pool_size_for(Heap::slab_request_bytes, Heap::slab_bytes))) {
+      if (void* p = heap_.allocate_object(size)) return p;  // (a slab outside the window: paused)
+    }
+    return heap_.allocate(size);
   }
 
   // Makes `pool_bytes` bytes (Heap::pool_size_for) available as one pool

@@ -341,6 +341,24 @@ class SmallObjects {
     return true;
   }
 
+  /// For a heap that grows (FlexTlsf): allocate(size) for size <=
+  /// max_small, except that when the heap underneath has no room for a new
+  /// slab the answer is nullptr, not a block of the heap underneath, so the
+  /// caller can grow the heap by a slab and ask again. During the pause after
+  /// a refused slab (until memory is added) it answers as allocate. O(1).
+  void* allocate_object(std::size_t size) noexcept {
+    detail::HeapCodeScope scope;
+    const std::size_t index = Classes::class_of(size);
+    Slab* slab = lists_[index].head;
+    if (slab == nullptr) [[unlikely]]
+      return object_from_new_slab(index, size);
+    return take_slot(slab);
+  }
+
+  /// The request a slab makes of the heap underneath: slab_request_bytes
+  /// aligned to slab_bytes (so a growing heap knows what one slab needs).
+  static constexpr std::size_t slab_request_bytes = Classes::usable_bytes;
+
   /// Allocates `size` bytes: from its class's slab when size <= max_small
   /// (a slab taken from the heap underneath when the class has no free
   /// slot), else, and when no slab can be had, from the heap underneath.
@@ -712,6 +730,20 @@ class SmallObjects {
     return take_slot(slab);
   }
 
+  // allocate_object's slow path: a new slab, or nullptr if none fits; within
+  // the pause, the heap underneath.
+  [[gnu::noinline]] void* object_from_new_slab(std::size_t index, std::size_t size) noexcept {
+    if (slab_retry_in_ != 0) {
+      --slab_retry_in_;
+      return heap_.allocate(size);
+    }
+    Slab* slab = new_slab(index);
+    if (slab != nullptr) return take_slot(slab);
+    // Out of memory for a slab: the caller may grow the heap. Room outside
+    // the window: growing would not help, so the heap underneath serves it.
+    return slab_room_outside_window_ ? heap_.allocate(size) : nullptr;
+  }
+
   // Hands out a slot of `slab`, which has one: a freed slot first, else the
   // next slot never used.
   RTALLOC_HOT_INLINE void* take_slot(Slab* slab) noexcept {
@@ -748,6 +780,7 @@ class SmallObjects {
   // O(1): one allocate, and the slab is used from its start (the bump
   // offset), so nothing is threaded.
   [[gnu::noinline]] Slab* new_slab(std::size_t index) noexcept {
+    slab_room_outside_window_ = false;
     if (window_bytes_ == 0) return nullptr;
     void* memory = heap_.allocate(Classes::usable_bytes, slab_bytes);
     if (memory == nullptr) {
@@ -759,6 +792,7 @@ class SmallObjects {
     if (offset >= window_bytes_) {  // a pool outside the window: no slabs there
       heap_.deallocate(memory);
       slab_retry_in_ = retry_after;
+      slab_room_outside_window_ = true;
       return nullptr;
     }
     detail::HeapCodeScope scope;
@@ -1019,9 +1053,10 @@ class SmallObjects {
   std::size_t window_bytes_ = 0;
   std::uint64_t* map_ = nullptr;
   std::size_t map_words_ = 0;
-  std::uint32_t slab_retry_in_ = 0;  // requests to go without trying for a slab again
-  void* window_pool_ = nullptr;      // the pool add_pool made the window: after the map
-  void* window_memory_ = nullptr;    // and the memory the caller gave for it
+  std::uint32_t slab_retry_in_ = 0;        // requests to go without trying for a slab again
+  bool slab_room_outside_window_ = false;  // the last slab refused was outside the window
+  void* window_pool_ = nullptr;            // the pool add_pool made the window: after the map
+  void* window_memory_ = nullptr;          // and the memory the caller gave for it
 #if RTALLOC_STATS
   SmallObjectStats counts_{};
   std::size_t slabs_refused_ = 0;  // counted as failures by the heap underneath

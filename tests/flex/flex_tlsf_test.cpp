@@ -4,10 +4,14 @@
 // and a random sequence checked against a model.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory_resource>
@@ -534,6 +538,37 @@ TEST(OsPagesTest, WithoutAReservationRegionsComeFromPlainMappings) {
   pages.release(b);
 }
 
+// Under an address-space limit below the default reservation (64 GiB on
+// 64-bit hosts), OsPages reserves the largest half, quarter, ... that fits,
+// so a FlexTlsf still grows in one contiguous pool with a slab window.
+TEST(OsPagesTest, AReservationTheSystemRefusesShrinksUntilItFits) {
+  if (sizeof(void*) < 8) GTEST_SKIP() << "the default reservation is small on 32-bit hosts";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::size_t pages_now = 0;
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%zu", &pages_now) != 1) pages_now = 0;
+      std::fclose(statm);
+    }
+    const rlim_t limit = pages_now * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{8} << 30);
+    const rlimit as{limit, limit};
+    if (pages_now == 0 || setrlimit(RLIMIT_AS, &as) != 0) _exit(3);
+    rtalloc::OsPages pages;
+    const Region reservation = pages.reservation();
+    if (reservation.memory == nullptr) _exit(1);
+    if (reservation.bytes >= rtalloc::OsPages::default_reservation) _exit(2);
+    const Region region = pages.acquire(1 << 20);
+    const bool inside = region.memory == reservation.memory;
+    _exit(inside ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no reservation; 2: the limit was ignored; 3: no "
+                                       "limit could be set; 4: a region outside the reservation";
+}
+
 TEST(OsPagesTest, FlexTlsfOverOsPagesStaysOnePoolAndTrims) {
   FlexTlsf<rtalloc::OsPages> heap;
   std::vector<void*> blocks;
@@ -555,6 +590,56 @@ TEST(OsPagesTest, FlexTlsfOverOsPagesStaysOnePoolAndTrims) {
     heap.deallocate(blocks[i]);
   }
   EXPECT_EQ(heap.stats().heap.used_blocks, 0U);
+}
+
+}  // namespace
+
+namespace {
+
+// With SmallObjects inside (the default), a small request that finds no
+// room for a slab grows the heap by a slab rather than taking a block with a
+// header: every small object of a growing heap is a slab object.
+TEST(FlexTlsfSlabsTest, SmallRequestsGrowTheHeapBySlabsNotHeaderedBlocks) {
+  FlexTlsf<rtalloc::OsPages> heap;
+  std::vector<void*> objects;
+  for (std::size_t i = 0; i < 200'000; ++i) {
+    void* p = heap.allocate(8 + (i * 37) % 249);
+    ASSERT_NE(p, nullptr);
+    objects.push_back(p);
+    if (i % 7 == 0) objects.push_back(heap.allocate(300 + i % 4000));  // Tlsf blocks between
+  }
+  std::size_t headered = 0;
+  for (void* p : objects) {
+    if (heap.usable_size(p) <= 256 && !heap.heap().is_object(p)) ++headered;
+  }
+  EXPECT_EQ(headered, 0U);
+  EXPECT_TRUE(heap.heap().check());
+  for (void* p : objects) heap.deallocate(p);
+  EXPECT_EQ(heap.stats().heap.used_blocks, 0U);
+}
+
+}  // namespace
+
+namespace {
+
+// A source without a reservation: only the first pool is the slab window and
+// later pools lie elsewhere. Small requests there are Tlsf blocks, and a slab
+// refused for lying outside the window never makes the heap grow.
+TEST(FlexTlsfSlabsTest, PoolsOutsideTheWindowServeSmallRequestsWithoutGrowingTheHeap) {
+  FlexTlsf<rtalloc::OsPages> heap(rtalloc::OsPages(std::size_t{1} << 20, 0));
+  std::vector<void*> objects;
+  std::size_t live = 0;
+  for (std::size_t i = 0; i < 100'000; ++i) {
+    const std::size_t size = 8 + (i * 37) % 249;
+    void* p = heap.allocate(size);
+    ASSERT_NE(p, nullptr);
+    objects.push_back(p);
+    live += size;
+  }
+  // Headers, granules and the first pool's partly used slabs: well under 2x.
+  EXPECT_LT(heap.stats().held, 2 * live);
+  EXPECT_TRUE(heap.heap().check());
+  for (void* p : objects) heap.deallocate(p);
 }
 
 }  // namespace
