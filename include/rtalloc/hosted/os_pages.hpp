@@ -5,8 +5,9 @@
 // On its first use OsPages reserves a range of address space (no memory:
 // PROT_NONE) and then hands out regions from it in order, making them usable
 // with mprotect. So grow() can always extend the newest region in place, and
-// a FlexTlsf over OsPages stays one contiguous pool. When the reservation is
-// used up, or cannot be made (address-space limits), regions come from plain
+// a FlexTlsf over OsPages stays one contiguous pool. A system that refuses
+// the whole reservation gets the largest half, quarter, ... it accepts. When
+// the reservation is used up, or cannot be made at all, regions come from plain
 // anonymous mappings and growing in place is tried at the address after the
 // region, without replacing anything there.
 #pragma once
@@ -183,16 +184,25 @@ class OsPages {
     return detail::align_up(wanted, page);
   }
 
+  // A system that refuses the whole reservation (an address-space limit,
+  // ulimit -v, or a tool such as Valgrind that caps mappings) gets the
+  // largest half, quarter, ... of it that it accepts, down to 16 steps: at
+  // most about 20 system calls, once.
   void reserve() noexcept {
-    const std::size_t bytes = detail::align_down(reservation_, page_size());
-    void* memory =
-        ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (memory == MAP_FAILED) {
-      reservation_failed_ = true;
-      return;
+    const std::size_t page = page_size();
+    const std::size_t asked = detail::align_down(reservation_, page);
+    const std::size_t smallest = asked < 16 * step_bytes(0) ? asked : 16 * step_bytes(0);
+    for (std::size_t bytes = asked; bytes >= smallest && bytes != 0;
+         bytes = detail::align_down(bytes / 2, page)) {
+      void* memory =
+          ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (memory != MAP_FAILED) {
+        reserved_ = static_cast<std::byte*>(memory);
+        reservation_ = bytes;
+        return;
+      }
     }
-    reserved_ = static_cast<std::byte*>(memory);
-    reservation_ = bytes;
+    reservation_failed_ = true;
   }
 
   bool in_reservation(const std::byte* address) const noexcept {
