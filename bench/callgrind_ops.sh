@@ -98,7 +98,8 @@ costs() {
 
 # cost_of COSTS_FILE FUNCTION: the cost, 0 if absent.
 cost_of() {
-  awk -F'\t' -v fn="$2" '$2 == fn { c = $1 } END { print c + 0 }' "$1"
+  # (printf, not print: awk prints a sum above 2^31 as 2.65e+09, which bash cannot add)
+  awk -F'\t' -v fn="$2" '$2 == fn { c = $1 } END { printf "%.0f\n", c + 0 }' "$1"
 }
 
 per_op() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.1f", a / b }'; }
@@ -136,7 +137,7 @@ for allocator in "${allocators[@]}"; do
   all_sum=$((all[rtalloc_replay_allocate] + all[rtalloc_replay_deallocate] + all[rtalloc_replay_reallocate]))
   nocopy_sum=$((nocopy[rtalloc_replay_allocate] + nocopy[rtalloc_replay_deallocate] + nocopy[rtalloc_replay_reallocate]))
   all_total=$(cost_of "$out/$allocator.all.inclusive" "PROGRAM TOTALS")
-  copy_in_run1=$(awk -F'\t' '$2 ~ /memcpy|memmove/ { s += $1 } END { print s + 0 }' "$out/$allocator.all.self")
+  copy_in_run1=$(awk -F'\t' '$2 ~ /memcpy|memmove/ { s += $1 } END { printf "%.0f\n", s + 0 }' "$out/$allocator.all.self")
 
   rows+=("$(printf '%-15s %10s %10s %12s %10s %14s' "$allocator" \
     "$(per_op "${nocopy[rtalloc_replay_allocate]}" "$n_alloc")" \
