@@ -77,7 +77,7 @@ class ConcurrentHeap {
     base_ = base;
     slice_ = slice;
     for (std::size_t i = 0; i < Heaps; ++i) {
-      slots_[i].heap.source() = Source(reinterpret_cast<void*>(base + i * slice), slice);
+      storage_.slots[i].heap.source() = Source(reinterpret_cast<void*>(base + i * slice), slice);
     }
     return true;
   }
@@ -96,7 +96,7 @@ class ConcurrentHeap {
   /// Takes index i if it is free. One compare-exchange. False if taken.
   bool try_claim(std::size_t i) noexcept {
     std::uint32_t expected = 0;
-    return slots_[i].claimed.compare_exchange_strong(expected, 1, std::memory_order_acquire,
+    return storage_.slots[i].claimed.compare_exchange_strong(expected, 1, std::memory_order_acquire,
                                                      std::memory_order_relaxed);
   }
 
@@ -106,7 +106,7 @@ class ConcurrentHeap {
   void release(std::size_t i) noexcept {
     while (drain(i, DrainLimit) == DrainLimit) {
     }
-    slots_[i].claimed.store(0, std::memory_order_release);
+    storage_.slots[i].claimed.store(0, std::memory_order_release);
   }
 
   /// Heap i allocates `size` bytes, after taking at most DrainLimit remote
@@ -114,13 +114,13 @@ class ConcurrentHeap {
   /// grows. nullptr if heap i's slice has no room.
   void* allocate(std::size_t i, std::size_t size) noexcept {
     drain(i, DrainLimit);
-    return slots_[i].heap.allocate(size);
+    return storage_.slots[i].heap.allocate(size);
   }
 
   /// As allocate, aligned to `align` (a power of two). nullptr on failure.
   void* allocate(std::size_t i, std::size_t size, std::size_t align) noexcept {
     drain(i, DrainLimit);
-    return slots_[i].heap.allocate(size, align);
+    return storage_.slots[i].heap.allocate(size, align);
   }
 
   /// Heap i frees p: into its own heap if it owns p, else onto the owner's
@@ -131,17 +131,17 @@ class ConcurrentHeap {
     drain(i, DrainLimit);
     const std::size_t owner = owner_of(p);
     if (owner == i || owner == no_heap) [[likely]] {
-      slots_[i].heap.deallocate(p);
+      storage_.slots[i].heap.deallocate(p);
       return;
     }
-    slots_[owner].queue.push(p);
+    storage_.slots[owner].queue.push(p);
   }
 
   /// Frees p from a thread that holds no index: onto its owner's queue.
   /// Wait-free. nullptr, or a pointer outside every slice, is ignored.
   void deallocate_remote(void* p) noexcept {
     const std::size_t owner = owner_of(p);
-    if (owner != no_heap) slots_[owner].queue.push(p);
+    if (owner != no_heap) storage_.slots[owner].queue.push(p);
   }
 
   /// Heap i resizes p: in place when heap i owns p, else by moving it into
@@ -151,19 +151,19 @@ class ConcurrentHeap {
     if (p == nullptr) return allocate(i, size);
     drain(i, DrainLimit);
     const std::size_t owner = owner_of(p);
-    if (owner == i || owner == no_heap) return slots_[i].heap.reallocate(p, size);
-    void* moved = slots_[i].heap.allocate(size);
+    if (owner == i || owner == no_heap) return storage_.slots[i].heap.reallocate(p, size);
+    void* moved = storage_.slots[i].heap.allocate(size);
     if (moved == nullptr) return nullptr;
     const std::size_t old = usable_size(p);
     std::memcpy(moved, p, old < size ? old : size);
-    slots_[owner].queue.push(p);
+    storage_.slots[owner].queue.push(p);
     return moved;
   }
 
   /// The usable bytes of p (a live block of any heap). O(1). 0 for nullptr.
   std::size_t usable_size(const void* p) const noexcept {
     const std::size_t owner = owner_of(p);
-    return owner == no_heap ? 0 : slots_[owner].heap.usable_size(p);
+    return owner == no_heap ? 0 : storage_.slots[owner].heap.usable_size(p);
   }
 
   /// The heap whose slice holds p, or no_heap. O(1): one subtraction and
@@ -178,7 +178,7 @@ class ConcurrentHeap {
   /// Heap i frees at most `limit` blocks from its queue. Returns how many.
   /// O(limit) heap operations. The holder of index i only.
   std::size_t drain(std::size_t i, std::size_t limit) noexcept {
-    Slot& slot = slots_[i];
+    Slot& slot = storage_.slots[i];
     std::size_t taken = 0;
     if (slot.queue.empty()) [[likely]]
       return 0;
@@ -193,8 +193,8 @@ class ConcurrentHeap {
 
   /// Heap i itself, for its statistics, check() and trim(). Only the
   /// holder of index i (or anyone, while no thread uses the heap).
-  SliceHeap& heap(std::size_t i) noexcept { return slots_[i].heap; }
-  const SliceHeap& heap(std::size_t i) const noexcept { return slots_[i].heap; }
+  SliceHeap& heap(std::size_t i) noexcept { return storage_.slots[i].heap; }
+  const SliceHeap& heap(std::size_t i) const noexcept { return storage_.slots[i].heap; }
 
   /// The bytes of each slice (0 before init).
   std::size_t slice_bytes() const noexcept { return slice_; }
@@ -202,12 +202,21 @@ class ConcurrentHeap {
  private:
   // One heap, its queue and its claim flag, on lines of their own.
   struct alignas(64) Slot {
-    SliceHeap heap{};
-    RemoteFreeQueue queue{};
+    SliceHeap heap;
+    RemoteFreeQueue queue;
     std::atomic<std::uint32_t> claimed{0};
   };
+  // A union member is neither constructed nor destroyed implicitly: the
+  // constexpr constructor keeps a static ConcurrentHeap constant-initialized
+  // and the empty destructor leaves the heaps alive through static
+  // destruction (the memory is the caller's).
+  union Storage {
+    constexpr Storage() noexcept : slots() {}
+    ~Storage() {}
+    Slot slots[Heaps];
+  };
 
-  Slot slots_[Heaps]{};
+  Storage storage_{};
   std::uintptr_t base_ = 0;
   std::size_t slice_ = 0;
 };
