@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // librtalloc_malloc: the C malloc family and every C++ operator new and
-// delete, over one process-wide rtalloc heap (docs/malloc.md).
+// delete, over per-thread rtalloc heaps (docs/malloc.md, docs/concurrent.md).
 //
-// The heap is a GlobalHeap<MallocLock, FlexTlsf<OsPages>>: a TLSF heap that
-// grows from OS pages, behind one mutex. Everything here follows glibc's
+// The heap is a ConcurrentHeap of FlexTlsf heaps, one per thread, each over
+// its own slice of one reservation of address space. A thread finds its heap
+// through an initial-exec thread_local index (no lock, no call); a free of
+// another thread's block is queued to it wait-free. Threads beyond the heap
+// count share one heap behind a mutex. Everything here follows glibc's
 // contracts; where glibc's behaviour is a choice, the comment says which.
 //
 // Built with hidden visibility: only the functions below are exported, so
@@ -14,8 +17,10 @@
 #include <pthread.h>
 #include <rtalloc/malloc.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -23,10 +28,11 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <rtalloc/concurrent_heap.hpp>
 #include <rtalloc/detail/bits.hpp>
 #include <rtalloc/flex_tlsf.hpp>
-#include <rtalloc/global_heap.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
+#include <rtalloc/sources/fixed_region.hpp>
 
 #include "options.hpp"
 #include "statistics.hpp"
@@ -35,21 +41,128 @@
 
 namespace {
 
-// A pthread mutex, constant-initialized; after fork() the child, which has
-// one thread, starts from a fresh unlocked mutex (see the fork handlers).
-class MallocLock {
+// One heap's slice of the reservation: handed out whole (FixedRegion), its
+// pages given back to the system by madvise on discard, as OsPages does.
+class SliceSource : public rtalloc::FixedRegion {
  public:
-  constexpr MallocLock() noexcept = default;
-  void lock() noexcept { pthread_mutex_lock(&mutex_); }
-  void unlock() noexcept { pthread_mutex_unlock(&mutex_); }
-  void reinitialize() noexcept { pthread_mutex_init(&mutex_, nullptr); }
-
- private:
-  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+  using FixedRegion::FixedRegion;
+  std::size_t discard(void* memory, std::size_t bytes) noexcept {
+    return rtalloc::OsPages{}.discard(memory, bytes);
+  }
 };
 
-using Heap = rtalloc::GlobalHeap<MallocLock, rtalloc::FlexTlsf<rtalloc::OsPages>>;
+// 64 heaps of 4 GiB of address space each on 64-bit targets (no memory until
+// touched); 4 of 256 MiB on 32-bit ones. The largest block is a slice.
+constexpr std::size_t heap_count = sizeof(void*) >= 8 ? 64 : 4;
+constexpr std::size_t slice_bytes =
+    sizeof(void*) >= 8 ? std::size_t{1} << 32 : std::size_t{1} << 28;
+
+using Heap = rtalloc::ConcurrentHeap<SliceSource, heap_count, 16>;
 using Tlsf = rtalloc::Tlsf<>;
+
+// The heap every thread shares when all others are taken, and that a
+// thread uses after its exit handler ran: behind shared_lock.
+constexpr std::size_t shared_heap = heap_count - 1;
+// The thread-local index before a thread's first call.
+constexpr std::size_t unclaimed = heap_count + 1;
+
+constinit Heap heaps{};
+constinit pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit std::atomic<int> reservation_state{0};  // 0 none, 1 being made, 2 made
+pthread_key_t exit_key;
+
+// Initial-exec: reading it is one load off the thread pointer, with no call
+// that could allocate (malloc runs while threads set up their TLS).
+constinit thread_local std::size_t thread_heap [[gnu::tls_model("initial-exec")]] = unclaimed;
+
+// Gives the thread's heap back when the thread exits; its blocks stay for
+// the next thread that claims the index. Later calls of this thread (other
+// destructors) use the shared heap.
+void thread_exit(void*) noexcept {
+  const std::size_t index = thread_heap;
+  thread_heap = shared_heap;
+  if (index < shared_heap) heaps.release(index);
+}
+
+// Maps the reservation, once: the first call in the process (the main
+// thread, before any other thread). Halves the slices if the system refuses.
+[[gnu::noinline]] void make_reservation() noexcept {
+  int expected = 0;
+  if (!reservation_state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+    while (reservation_state.load(std::memory_order_acquire) != 2) {
+    }
+    return;
+  }
+  for (std::size_t slice = slice_bytes; slice >= (std::size_t{1} << 24); slice /= 2) {
+    const std::size_t bytes = slice * heap_count;
+    void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) continue;
+    if (heaps.init(memory, bytes)) break;
+    ::munmap(memory, bytes);
+  }
+  [[maybe_unused]] const bool shared_taken = heaps.try_claim(shared_heap);
+  pthread_key_create(&exit_key, thread_exit);
+  reservation_state.store(2, std::memory_order_release);
+}
+
+// The calling thread's heap: claimed on its first call.
+[[gnu::noinline]] std::size_t claim_heap() noexcept {
+  if (reservation_state.load(std::memory_order_acquire) != 2) make_reservation();
+  std::size_t index = heaps.claim();
+  if (index == Heap::no_heap) index = shared_heap;
+  thread_heap = index;
+  if (index != shared_heap) pthread_setspecific(exit_key, &thread_heap);
+  return index;
+}
+
+std::size_t my_heap() noexcept {
+  const std::size_t index = thread_heap;
+  if (index < shared_heap) [[likely]]
+    return index;
+  return index == unclaimed ? claim_heap() : index;
+}
+
+// Runs f(heaps, index) for the calling thread: lock-free on its own heap,
+// under shared_lock on the shared one.
+template <class F>
+decltype(auto) with_my_heap(F&& f) noexcept {
+  const std::size_t index = my_heap();
+  if (index != shared_heap) [[likely]]
+    return f(index);
+  pthread_mutex_lock(&shared_lock);
+  struct Unlock {
+    ~Unlock() { pthread_mutex_unlock(&shared_lock); }
+  } unlock;
+  return f(index);
+}
+
+// Runs f(heap) on every heap this thread may touch now: its own, the
+// shared one (locked), and those no thread holds (claimed meanwhile).
+// Heaps of other live threads are theirs alone and are skipped. Returns how
+// many heaps f saw.
+template <class F>
+std::size_t for_each_reachable_heap(F&& f) noexcept {
+  if (reservation_state.load(std::memory_order_acquire) != 2) return 0;
+  const std::size_t mine = my_heap();
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < heap_count; ++i) {
+    if (i == shared_heap) {
+      pthread_mutex_lock(&shared_lock);
+      f(heaps.heap(i));
+      pthread_mutex_unlock(&shared_lock);
+    } else if (i == mine) {
+      f(heaps.heap(i));
+    } else if (heaps.try_claim(i)) {
+      f(heaps.heap(i));
+      heaps.release(i);
+    } else {
+      continue;
+    }
+    ++seen;
+  }
+  return seen;
+}
 
 // Frees of at least options().discard_threshold bytes give the pages inside
 // them back to the system at once. Smaller free blocks keep their pages until
@@ -57,7 +170,7 @@ using Tlsf = rtalloc::Tlsf<>;
 // page, which made the clang-format trace 4 times slower with a 256 KiB
 // threshold (the default, 32 MiB, is in options.hpp).
 std::size_t discard_threshold(const rtalloc::malloc_support::Options& options) noexcept {
-  return options.discard_threshold == 0 ? rtalloc::FlexTlsf<rtalloc::OsPages>::no_auto_discard
+  return options.discard_threshold == 0 ? Heap::SliceHeap::no_auto_discard
                                         : options.discard_threshold;
 }
 
@@ -75,9 +188,13 @@ void report_and_abort(const rtalloc::ErrorInfo& info) noexcept {
   abort();
 }
 
-void before_fork() noexcept { Heap::lock().lock(); }
-void after_fork_in_parent() noexcept { Heap::lock().unlock(); }
-void after_fork_in_child() noexcept { Heap::lock().reinitialize(); }
+// Fork: the shared heap's lock is held across fork(), so the child gets it
+// consistent. Other threads' heaps stay claimed in the child (their threads
+// are gone there), so no thread of the child adopts a heap that was in the
+// middle of an operation.
+void before_fork() noexcept { pthread_mutex_lock(&shared_lock); }
+void after_fork_in_parent() noexcept { pthread_mutex_unlock(&shared_lock); }
+void after_fork_in_child() noexcept { pthread_mutex_init(&shared_lock, nullptr); }
 
 // Runs when the library is loaded, before main(); malloc works before it
 // too (the heap is constant-initialized), with these settings missing.
@@ -86,7 +203,8 @@ __attribute__((constructor)) void set_up() noexcept {
   const rtalloc::malloc_support::Options& options = rtalloc::malloc_support::options();
   rtalloc::malloc_support::prepare_exit_report(options);
   const std::size_t threshold = discard_threshold(options);
-  Heap::with_heap([threshold](auto& heap) { heap.set_auto_discard(threshold); });
+  // The library is being loaded: no other thread calls malloc yet.
+  for (std::size_t i = 0; i < heap_count; ++i) heaps.heap(i).set_auto_discard(threshold);
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 
@@ -100,15 +218,28 @@ void* failed() noexcept {
   return nullptr;
 }
 
+void* heap_allocate(std::size_t size) noexcept {
+  return with_my_heap([=](std::size_t i) { return heaps.allocate(i, size); });
+}
+
+void* heap_allocate(std::size_t size, std::size_t align) noexcept {
+  return with_my_heap([=](std::size_t i) { return heaps.allocate(i, size, align); });
+}
+
+void heap_deallocate(void* p) noexcept {
+  if (p == nullptr) return;
+  with_my_heap([=](std::size_t i) { heaps.deallocate(i, p); });
+}
+
 void* allocate(std::size_t size) noexcept {
-  void* p = Heap::allocate(size);
+  void* p = heap_allocate(size);
   return p != nullptr ? p : failed();
 }
 
 // Every aligned request goes through here; `align` is a power of two, or 0
 // for "no more than malloc's alignment" (plain operator new).
 void* allocate_with_alignment(std::size_t size, std::size_t align) noexcept {
-  return align <= Tlsf::alignment ? Heap::allocate(size) : Heap::allocate(size, align);
+  return align <= Tlsf::alignment ? heap_allocate(size) : heap_allocate(size, align);
 }
 
 void* allocate_aligned(std::size_t align, std::size_t size) noexcept {
@@ -138,22 +269,28 @@ void* new_or_null(std::size_t size, std::size_t align) noexcept {
 
 }  // namespace
 
-// The one heap's figures, for every statistics function (statistics.cpp).
+// The figures of every heap the caller can reach (for_each_reachable_heap),
+// summed, for every statistics function (statistics.cpp).
 void rtalloc::malloc_support::collect_figures(MallocFigures& figures) noexcept {
-  const rtalloc::FlexTlsfStats stats = Heap::with_heap([](auto& heap) { return heap.stats(); });
-  figures.heaps = 1;
-  figures.reserved = stats.held;
+  figures = {};
   figures.resident = MallocFigures::unknown;
-  figures.heap_bytes = stats.heap.capacity;
-  figures.used_bytes = stats.heap.used;
-  figures.free_bytes = stats.heap.free;
-  figures.used_blocks = stats.heap.used_blocks;
-  figures.free_blocks = stats.heap.free_blocks;
-  figures.largest_free = stats.heap.largest_free;
-  figures.regions = stats.region_count;
-  figures.peak_used = stats.heap.peak_used;
-  figures.growths = stats.growths;
-  figures.discarded = stats.discarded;
+  for_each_reachable_heap([&](auto& heap) {
+    const rtalloc::FlexTlsfStats stats = heap.stats();
+    if (stats.held == 0) return;  // never used: not counted as a heap
+    ++figures.heaps;
+    figures.reserved += stats.held;
+    figures.heap_bytes += stats.heap.capacity;
+    figures.used_bytes += stats.heap.used;
+    figures.free_bytes += stats.heap.free;
+    figures.used_blocks += stats.heap.used_blocks;
+    figures.free_blocks += stats.heap.free_blocks;
+    if (stats.heap.largest_free > figures.largest_free)
+      figures.largest_free = stats.heap.largest_free;
+    figures.regions += stats.region_count;
+    figures.peak_used += stats.heap.peak_used;
+    figures.growths += stats.growths;
+    figures.discarded += stats.discarded;
+  });
 }
 
 // ---- The C allocation functions ---------------------------------------------------------------
@@ -162,7 +299,7 @@ extern "C" {
 
 RTALLOC_EXPORT void* malloc(std::size_t size) noexcept { return allocate(size); }
 
-RTALLOC_EXPORT void free(void* p) noexcept { Heap::deallocate(p); }
+RTALLOC_EXPORT void free(void* p) noexcept { heap_deallocate(p); }
 
 RTALLOC_EXPORT void* calloc(std::size_t count, std::size_t size) noexcept {
   std::size_t bytes;
@@ -176,10 +313,10 @@ RTALLOC_EXPORT void* calloc(std::size_t count, std::size_t size) noexcept {
 RTALLOC_EXPORT void* realloc(void* p, std::size_t size) noexcept {
   if (p == nullptr) return allocate(size);
   if (size == 0) {
-    Heap::deallocate(p);
+    heap_deallocate(p);
     return nullptr;
   }
-  void* moved = Heap::reallocate(p, size);
+  void* moved = with_my_heap([=](std::size_t i) { return heaps.reallocate(i, p, size); });
   return moved != nullptr ? moved : failed();
 }
 
@@ -229,19 +366,25 @@ RTALLOC_EXPORT void* pvalloc(std::size_t size) noexcept {
 }
 
 RTALLOC_EXPORT std::size_t malloc_usable_size(void* p) noexcept {
-  return p == nullptr ? 0 : Heap::usable_size(p);
+  return p == nullptr ? 0 : heaps.usable_size(p);
 }
 
-// Gives free memory back to the system (FlexTlsf::trim). Returns 1 if any
-// memory was given back, as glibc does. O(blocks).
+// Gives free memory back to the system (FlexTlsf::trim) from every heap the
+// caller can reach: its own, the shared one, and those no thread holds.
+// Returns 1 if any memory was given back, as glibc does. O(blocks).
 RTALLOC_EXPORT int malloc_trim(std::size_t) noexcept {
-  return Heap::with_heap([](auto& heap) { return heap.trim(); }) != 0 ? 1 : 0;
+  std::size_t given_back = 0;
+  for_each_reachable_heap([&](auto& heap) { given_back += heap.trim(); });
+  return given_back != 0 ? 1 : 0;
 }
 
 RTALLOC_EXPORT int rtalloc_malloc_check(void) {
   // check() reports a broken invariant through the error handler, which
   // aborts; a sound heap returns 1.
-  return Heap::with_heap([](auto& heap) { return heap.heap().check(); }) ? 1 : 0;
+  // Checks the heaps the caller can reach, as malloc_trim.
+  bool sound = true;
+  for_each_reachable_heap([&](auto& heap) { sound = heap.heap().check() && sound; });
+  return sound ? 1 : 0;
 }
 
 }  // extern "C"
@@ -271,27 +414,25 @@ RTALLOC_EXPORT void* operator new[](std::size_t size, std::align_val_t align,
   return new_or_null(size, static_cast<std::size_t>(align));
 }
 
-RTALLOC_EXPORT void operator delete(void* p) noexcept { Heap::deallocate(p); }
-RTALLOC_EXPORT void operator delete[](void* p) noexcept { Heap::deallocate(p); }
-RTALLOC_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept {
-  Heap::deallocate(p);
-}
+RTALLOC_EXPORT void operator delete(void* p) noexcept { heap_deallocate(p); }
+RTALLOC_EXPORT void operator delete[](void* p) noexcept { heap_deallocate(p); }
+RTALLOC_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept { heap_deallocate(p); }
 RTALLOC_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  Heap::deallocate(p);
+  heap_deallocate(p);
 }
-RTALLOC_EXPORT void operator delete(void* p, std::size_t) noexcept { Heap::deallocate(p); }
-RTALLOC_EXPORT void operator delete[](void* p, std::size_t) noexcept { Heap::deallocate(p); }
-RTALLOC_EXPORT void operator delete(void* p, std::align_val_t) noexcept { Heap::deallocate(p); }
-RTALLOC_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { Heap::deallocate(p); }
+RTALLOC_EXPORT void operator delete(void* p, std::size_t) noexcept { heap_deallocate(p); }
+RTALLOC_EXPORT void operator delete[](void* p, std::size_t) noexcept { heap_deallocate(p); }
+RTALLOC_EXPORT void operator delete(void* p, std::align_val_t) noexcept { heap_deallocate(p); }
+RTALLOC_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { heap_deallocate(p); }
 RTALLOC_EXPORT void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  Heap::deallocate(p);
+  heap_deallocate(p);
 }
 RTALLOC_EXPORT void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  Heap::deallocate(p);
+  heap_deallocate(p);
 }
 RTALLOC_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  Heap::deallocate(p);
+  heap_deallocate(p);
 }
 RTALLOC_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  Heap::deallocate(p);
+  heap_deallocate(p);
 }
