@@ -19,6 +19,7 @@
 #include <rtalloc/flex_tlsf.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
 #include <rtalloc/hosted/pmr.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/sources/fixed_region.hpp>
 #include <utility>
 #include <vector>
@@ -610,7 +611,9 @@ TEST(FlexTlsfSlabsTest, SmallRequestsGrowTheHeapBySlabsNotHeaderedBlocks) {
   }
   std::size_t headered = 0;
   for (void* p : objects) {
-    if (heap.usable_size(p) <= 256 && !heap.heap().is_object(p)) ++headered;
+    if (heap.usable_size(p) <= rtalloc::SmallObjects<>::max_small && !heap.heap().is_object(p)) {
+      ++headered;
+    }
   }
   EXPECT_EQ(headered, 0U);
   EXPECT_TRUE(heap.heap().check());

@@ -14,7 +14,9 @@ namespace {
 
 using Debug = DebugHeap<>;
 static_assert(heap<Debug>, "DebugHeap plugs into every adapter");
-using DebugSlabs = DebugHeap<SmallObjects<>>;
+// The host configuration on every target: its 256-byte limit holds the
+// debug heap's prefix and guard around the small requests below.
+using DebugSlabs = DebugHeap<SmallObjects<Tlsf<>, SmallHostConfig>>;
 static_assert(heap<DebugSlabs>, "over the small-object layer too");
 
 class DebugHeapTest : public ErrorRecordingTest {
@@ -249,7 +251,7 @@ class DebugSlabsTest : public ErrorRecordingTest {
     return ::testing::AssertionFailure() << "got " << reports.size() << ":" << describe(reports);
   }
 
-  PoolMemory memory{256 * 1024, SmallObjects<>::slab_bytes};
+  PoolMemory memory{256 * 1024, SmallHostConfig::slab_bytes};
   std::unique_ptr<DebugSlabs> debug = std::make_unique<DebugSlabs>();
 };
 
