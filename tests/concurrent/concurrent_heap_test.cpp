@@ -30,6 +30,16 @@ struct Arena {
   std::unique_ptr<Heap> heap;
 };
 
+// Drains every heap's queue, then expects each heap empty and sound.
+void expect_every_heap_empty(Heap& heap) {
+  for (std::size_t i = 0; i < kHeaps; ++i) {
+    while (heap.drain(i, 16) != 0) {
+    }
+    EXPECT_EQ(heap.heap(i).stats().heap.used_blocks, 0u) << i;
+    EXPECT_TRUE(heap.heap(i).heap().check());
+  }
+}
+
 TEST(RemoteFreeQueue, PopsInPushOrderAndEmpties) {
   rtalloc::RemoteFreeQueue queue;
   alignas(void*) unsigned char blocks[8][sizeof(void*)];
@@ -170,12 +180,7 @@ TEST(ConcurrentHeap, RandomSequenceKeepsEveryBlock) {
     }
   }
   for (const Live& block : live) heap.deallocate(0, block.p);
-  for (std::size_t i = 0; i < kHeaps; ++i) {
-    while (heap.drain(i, 16) != 0) {
-    }
-    EXPECT_EQ(heap.heap(i).stats().heap.used_blocks, 0u) << i;
-    EXPECT_TRUE(heap.heap(i).heap().check());
-  }
+  expect_every_heap_empty(heap);
 }
 
 // Threads allocate, hand blocks to the next thread, which checks their
@@ -224,12 +229,7 @@ TEST(ConcurrentHeap, AllocateHereFreeThereKeepsContents) {
     });
   }
   for (auto& thread : threads) thread.join();
-  for (std::size_t i = 0; i < kHeaps; ++i) {
-    while (heap.drain(i, 16) != 0) {
-    }
-    EXPECT_EQ(heap.heap(i).stats().heap.used_blocks, 0u) << i;
-    EXPECT_TRUE(heap.heap(i).heap().check());
-  }
+  expect_every_heap_empty(heap);
 }
 
 // A thread exits with its blocks live elsewhere; they are freed later into
