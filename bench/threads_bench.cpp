@@ -80,7 +80,7 @@ struct Mailbox {
 };
 
 constexpr std::size_t kWindow = 1000;
-constexpr std::size_t kServerSteps = 2000000;  // per thread
+constexpr std::size_t kServerSteps = 10000000;  // per thread
 constexpr std::size_t kHandEvery = 20000;
 
 void server_thread(std::size_t me, std::size_t threads, std::vector<Mailbox>& boxes,

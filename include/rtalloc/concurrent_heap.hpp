@@ -115,7 +115,8 @@ class ConcurrentHeap {
   /// frees. O(DrainLimit) heap operations, plus the source when the heap
   /// grows. nullptr if heap i's slice has no room.
   void* allocate(std::size_t i, std::size_t size) noexcept {
-    drain(i, DrainLimit);
+    if (!storage_.slots[i].queue.empty()) [[unlikely]]
+      return drain_then_allocate(i, size);
     return storage_.slots[i].heap.allocate(size);
   }
 
@@ -130,14 +131,11 @@ class ConcurrentHeap {
   /// a pointer outside every slice is handed to heap i, which reports it.
   void deallocate(std::size_t i, void* p) noexcept {
     if (p == nullptr) return;
-    drain(i, DrainLimit);
-    const std::size_t owner = owner_of(p);
-    if (owner == i || owner == no_heap) [[likely]] {
-      storage_.slots[i].heap.deallocate(p);
-      return;
-    }
-    storage_.slots[owner].queue.push(p);
+    if (!storage_.slots[i].queue.empty()) [[unlikely]]
+      return drain_then_deallocate(i, p);
+    deallocate_drained(i, p);
   }
+
 
   /// Frees p from a thread that holds no index: onto its owner's queue.
   /// Wait-free. nullptr, or a pointer outside every slice, is ignored.
@@ -182,17 +180,9 @@ class ConcurrentHeap {
   /// Heap i frees at most `limit` blocks from its queue. Returns how many.
   /// O(limit) heap operations. The holder of index i only.
   std::size_t drain(std::size_t i, std::size_t limit) noexcept {
-    Slot& slot = storage_.slots[i];
-    std::size_t taken = 0;
-    if (slot.queue.empty()) [[likely]]
+    if (storage_.slots[i].queue.empty()) [[likely]]
       return 0;
-    while (taken < limit) {
-      void* block = slot.queue.pop();
-      if (block == nullptr) break;
-      slot.heap.deallocate(block);
-      ++taken;
-    }
-    return taken;
+    return drain_queue(storage_.slots[i], limit);
   }
 
   /// Heap i itself, for its statistics, check() and trim(). Only the
@@ -219,6 +209,38 @@ class ConcurrentHeap {
     ~Storage() {}
     Slot slots[Heaps];
   };
+
+  // The operations with remote frees waiting: drain, then operate. Apart,
+  // so that the common case (an empty queue) makes no call before the heap's.
+  [[gnu::noinline]] void* drain_then_allocate(std::size_t i, std::size_t size) noexcept {
+    drain_queue(storage_.slots[i], DrainLimit);
+    return storage_.slots[i].heap.allocate(size);
+  }
+  [[gnu::noinline]] void drain_then_deallocate(std::size_t i, void* p) noexcept {
+    drain_queue(storage_.slots[i], DrainLimit);
+    deallocate_drained(i, p);
+  }
+  void deallocate_drained(std::size_t i, void* p) noexcept {
+    const std::size_t owner = owner_of(p);
+    if (owner == i || owner == no_heap) [[likely]] {
+      storage_.slots[i].heap.deallocate(p);
+      return;
+    }
+    storage_.slots[owner].queue.push(p);
+  }
+
+  // drain's loop, apart from its test, so that every operation's common
+  // case (an empty queue) is one load and a branch, not a call.
+  [[gnu::noinline]] static std::size_t drain_queue(Slot& slot, std::size_t limit) noexcept {
+    std::size_t taken = 0;
+    while (taken < limit) {
+      void* block = slot.queue.pop();
+      if (block == nullptr) break;
+      slot.heap.deallocate(block);
+      ++taken;
+    }
+    return taken;
+  }
 
   Storage storage_{};
   std::uintptr_t base_ = 0;

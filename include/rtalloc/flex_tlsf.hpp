@@ -124,6 +124,11 @@ class FlexTlsf {
   /// a block of at least the threshold also discards the whole pages inside
   /// it: one call to the source's discard.
   void deallocate(void* p) noexcept {
+    // An object of a slab is never discarded (it is far below any threshold).
+    if constexpr (requires { heap_.deallocate_object(p); }) {
+      if (heap_.deallocate_object(p)) [[likely]]
+        return;
+    }
     if constexpr (checks_enabled) {  // never read the header of a pointer that is not a block
       if (!heap_.is_allocated(p)) {
         heap_.deallocate(p);  // reports it (nullptr is a no-op)

@@ -85,9 +85,13 @@ struct SmallConfig {
   static constexpr std::size_t slab_bytes = SlabBytes;
 };
 
-/// Hosts: requests up to 256 bytes, 16 KiB slabs (docs/small-objects.md
+/// Hosts: requests up to 256 bytes, 8 KiB slabs (docs/small-objects.md
 /// says why).
 using SmallHostConfig = SmallConfig<256, 8 * 1024>;
+/// The drop-in malloc's (librtalloc_malloc): requests up to 1 KiB (49
+/// classes), 16 KiB slabs, so that the sizes most programs ask for most
+/// often never reach the TLSF search (docs/malloc.md has the figures).
+using SmallMallocConfig = SmallConfig<1024, 16 * 1024>;
 /// Microcontrollers: requests up to 64 bytes (5 classes), 1 KiB slabs.
 using SmallMicroConfig = SmallConfig<64, 1024>;
 /// The configuration of SmallObjects<> on this target.
@@ -425,6 +429,22 @@ class SmallObjects {
       return;
     // A release build takes a pointer into an object for the object.
     free_object(slab, checks_enabled ? p : object_at(slab, index), index);
+  }
+
+  /// Frees `p` if it lies in a slab (as deallocate does, reporting a freed
+  /// or, in checked builds, foreign slot) and returns true; returns false,
+  /// doing nothing, for any other pointer (nullptr included), which the
+  /// caller hands to the heap underneath. For FlexTlsf, so that a free finds
+  /// the slab once. O(1).
+  bool deallocate_object(void* p) noexcept {
+    detail::HeapCodeScope scope;
+    Slab* slab = slab_of(p);
+    if (slab == nullptr) return false;
+    const std::uint32_t index = live_index(slab, p, "deallocate");
+    if (index == no_object) [[unlikely]]
+      return true;
+    free_object(slab, checks_enabled ? p : object_at(slab, index), index);
+    return true;
   }
 
   /// Bytes usable at `p`: an object's class size, or Heap::usable_size. 0

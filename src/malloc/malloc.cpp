@@ -32,6 +32,7 @@
 #include <rtalloc/detail/bits.hpp>
 #include <rtalloc/flex_tlsf.hpp>
 #include <rtalloc/hosted/os_pages.hpp>
+#include <rtalloc/small_objects.hpp>
 #include <rtalloc/sources/fixed_region.hpp>
 
 #include "options.hpp"
@@ -57,7 +58,15 @@ constexpr std::size_t heap_count = sizeof(void*) >= 8 ? 64 : 4;
 constexpr std::size_t slice_bytes =
     sizeof(void*) >= 8 ? std::size_t{1} << 32 : std::size_t{1} << 28;
 
-using Heap = rtalloc::ConcurrentHeap<SliceSource, heap_count, 16>;
+// Each heap: slabs for requests up to 1 KiB in front of Tlsf<> (the sizes
+// most programs ask for most often), or Tlsf<> alone under
+// RTALLOC_SMALL_OBJECTS=0.
+#if RTALLOC_SMALL_OBJECTS
+using SliceInnerHeap = rtalloc::SmallObjects<rtalloc::Tlsf<>, rtalloc::SmallMallocConfig>;
+#else
+using SliceInnerHeap = rtalloc::Tlsf<>;
+#endif
+using Heap = rtalloc::ConcurrentHeap<SliceSource, heap_count, 16, SliceInnerHeap>;
 using Tlsf = rtalloc::Tlsf<>;
 
 // The heap every thread shares when all others are taken, and that a
@@ -123,18 +132,28 @@ std::size_t my_heap() noexcept {
   return index == unclaimed ? claim_heap() : index;
 }
 
-// Runs f(heaps, index) for the calling thread: lock-free on its own heap,
-// under shared_lock on the shared one.
+// with_my_heap's other cases: the thread's first call (it claims a heap),
+// and the shared heap, under shared_lock.
 template <class F>
-decltype(auto) with_my_heap(F&& f) noexcept {
+[[gnu::noinline]] decltype(auto) with_claimed_or_shared_heap(F f) noexcept {
   const std::size_t index = my_heap();
-  if (index != shared_heap) [[likely]]
-    return f(index);
+  if (index != shared_heap) return f(index);
   pthread_mutex_lock(&shared_lock);
   struct Unlock {
     ~Unlock() { pthread_mutex_unlock(&shared_lock); }
   } unlock;
   return f(index);
+}
+
+// Runs f(index) for the calling thread's heap: lock-free on its own heap
+// (one thread-local load and a compare, inlined into each entry point),
+// under shared_lock on the shared one.
+template <class F>
+[[gnu::always_inline]] inline decltype(auto) with_my_heap(F f) noexcept {
+  const std::size_t index = thread_heap;
+  if (index < shared_heap) [[likely]]
+    return f(index);
+  return with_claimed_or_shared_heap(f);
 }
 
 // Runs f(heap) on every heap this thread may touch now: its own, the
@@ -218,7 +237,7 @@ void* failed() noexcept {
   return nullptr;
 }
 
-void* heap_allocate(std::size_t size) noexcept {
+[[gnu::always_inline]] inline void* heap_allocate(std::size_t size) noexcept {
   return with_my_heap([=](std::size_t i) { return heaps.allocate(i, size); });
 }
 
@@ -226,12 +245,12 @@ void* heap_allocate(std::size_t size, std::size_t align) noexcept {
   return with_my_heap([=](std::size_t i) { return heaps.allocate(i, size, align); });
 }
 
-void heap_deallocate(void* p) noexcept {
+[[gnu::always_inline]] inline void heap_deallocate(void* p) noexcept {
   if (p == nullptr) return;
   with_my_heap([=](std::size_t i) { heaps.deallocate(i, p); });
 }
 
-void* allocate(std::size_t size) noexcept {
+[[gnu::always_inline]] inline void* allocate(std::size_t size) noexcept {
   void* p = heap_allocate(size);
   return p != nullptr ? p : failed();
 }

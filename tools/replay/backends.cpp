@@ -71,8 +71,8 @@ const std::vector<Backend>& all_backends() {
          "rtalloc::FlexTlsf<OsPages>: the TLSF heap with slabs, growing by mapping pages", "flex",
          "", flex_available},
         library("rtalloc-malloc",
-                "librtalloc_malloc.so: rtalloc's drop-in malloc, a FlexTlsf behind one mutex "
-                "(LD_PRELOAD)",
+                "librtalloc_malloc.so: rtalloc's drop-in malloc, one FlexTlsf heap per thread "
+                "with slabs for requests up to 1 KiB (LD_PRELOAD)",
                 rtalloc_malloc_library()),
         {"glibc", "glibc's malloc (ptmalloc), the C library's own", "", "", true},
         library("jemalloc", "jemalloc: size-class arenas with thread caches (LD_PRELOAD)",
