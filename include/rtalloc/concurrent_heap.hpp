@@ -37,6 +37,7 @@
 #include <cstring>
 
 #include "rtalloc/config.hpp"
+#include "rtalloc/error.hpp"
 #include "rtalloc/flex_tlsf.hpp"
 #include "rtalloc/sources/fixed_region.hpp"
 #include "rtalloc/sync/remote_free_queue.hpp"
@@ -128,7 +129,8 @@ class ConcurrentHeap {
 
   /// Heap i frees p: into its own heap if it owns p, else onto the owner's
   /// queue (wait-free). O(DrainLimit) heap operations. nullptr is a no-op;
-  /// a pointer outside every slice is handed to heap i, which reports it.
+  /// a pointer outside every slice is reported as invalid_pointer in every
+  /// build (O(1): the owner test every free makes) and changes nothing.
   void deallocate(std::size_t i, void* p) noexcept {
     if (p == nullptr) return;
     if (!storage_.slots[i].queue.empty()) [[unlikely]]
@@ -138,20 +140,29 @@ class ConcurrentHeap {
 
 
   /// Frees p from a thread that holds no index: onto its owner's queue.
-  /// Wait-free. nullptr, or a pointer outside every slice, is ignored.
+  /// Wait-free. nullptr is a no-op; a pointer outside every slice is
+  /// reported as invalid_pointer and changes nothing.
   void deallocate_remote(void* p) noexcept {
+    if (p == nullptr) return;
     const std::size_t owner = owner_of(p);
-    if (owner != no_heap) storage_.slots[owner].queue.push(p);
+    if (owner == no_heap) [[unlikely]]
+      return report_foreign(p, "deallocate");
+    storage_.slots[owner].queue.push(p);
   }
 
   /// Heap i resizes p: in place when heap i owns p, else by moving it into
   /// heap i (and queueing the old block to its owner). nullptr on failure,
-  /// p still valid. O(DrainLimit) plus the copy.
+  /// p still valid. O(DrainLimit) plus the copy. A pointer outside every
+  /// slice is reported as invalid_pointer and gives nullptr.
   void* reallocate(std::size_t i, void* p, std::size_t size) noexcept {
     if (p == nullptr) return allocate(i, size);
     drain(i, DrainLimit);
     const std::size_t owner = owner_of(p);
-    if (owner == i || owner == no_heap) return storage_.slots[i].heap.reallocate(p, size);
+    if (owner == no_heap) [[unlikely]] {
+      report_foreign(p, "reallocate");
+      return nullptr;
+    }
+    if (owner == i) return storage_.slots[i].heap.reallocate(p, size);
     void* moved = storage_.slots[i].heap.allocate(size);
     if (moved == nullptr) return nullptr;
     const std::size_t old = usable_size(p);
@@ -222,11 +233,18 @@ class ConcurrentHeap {
   }
   void deallocate_drained(std::size_t i, void* p) noexcept {
     const std::size_t owner = owner_of(p);
-    if (owner == i || owner == no_heap) [[likely]] {
+    if (owner == i) [[likely]] {
       storage_.slots[i].heap.deallocate(p);
       return;
     }
+    if (owner == no_heap) [[unlikely]]
+      return report_foreign(p, "deallocate");
     storage_.slots[owner].queue.push(p);
+  }
+
+  // A pointer no slice holds: never read, reported.
+  [[gnu::cold, gnu::noinline]] void report_foreign(const void* p, const char* operation) const noexcept {
+    detail::report(ErrorCode::invalid_pointer, operation, this, p);
   }
 
   // drain's loop, apart from its test, so that every operation's common

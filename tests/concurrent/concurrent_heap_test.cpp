@@ -109,6 +109,39 @@ TEST(ConcurrentHeap, OwnerIsTheSlice) {
   EXPECT_EQ(heap.owner_of(nullptr), Heap::no_heap);
 }
 
+// The reports a test provokes: their count and the last one.
+std::atomic<int> reports{0};
+rtalloc::ErrorInfo last_report{};
+void record_report(const rtalloc::ErrorInfo& info) noexcept {
+  last_report = info;
+  ++reports;
+}
+
+// A pointer no slice holds is reported as invalid_pointer in every build,
+// by each operation that takes a block, and no heap changes.
+TEST(ConcurrentHeap, APointerOutsideEverySliceIsReportedAndChangesNothing) {
+  Arena arena;
+  Heap& heap = *arena.heap;
+  void* live = heap.allocate(1, 300);
+  ASSERT_NE(live, nullptr);
+  const rtalloc::ErrorHandler previous = rtalloc::set_error_handler(&record_report);
+  alignas(16) static unsigned char outside[64];
+  reports = 0;
+  heap.deallocate(0, outside);
+  EXPECT_EQ(reports.load(), 1);
+  EXPECT_EQ(last_report.code, rtalloc::ErrorCode::invalid_pointer);
+  EXPECT_EQ(last_report.address, static_cast<void*>(outside));
+  heap.deallocate(1, outside);
+  heap.deallocate_remote(outside);
+  EXPECT_EQ(heap.reallocate(2, outside, 10), nullptr);
+  EXPECT_EQ(reports.load(), 4);
+  rtalloc::set_error_handler(previous);
+  for (std::size_t i = 0; i < kHeaps; ++i) EXPECT_TRUE(heap.heap(i).heap().check()) << i;
+  EXPECT_EQ(heap.heap(1).stats().heap.used_blocks, 1u);
+  heap.deallocate(1, live);
+  expect_every_heap_empty(heap);
+}
+
 TEST(ConcurrentHeap, ClaimTakesEachIndexOnceAndReleaseGivesItBack) {
   Arena arena;
   Heap& heap = *arena.heap;

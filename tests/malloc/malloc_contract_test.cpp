@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <rtalloc/malloc.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -309,6 +310,56 @@ TEST(MallocContractDeathTest, DoubleFreeAbortsWithAMessage) {
         free(opaque(p));
       },
       "rtalloc malloc: double_free");
+}
+
+// free() of memory the library never handed out: glibc aborts with
+// "free(): invalid pointer"; so does rtalloc, in every build, saying what and
+// where, for memory outside its heaps (the stack, a static, a mapping of the
+// program's own) and for a pointer inside them that no block can start at.
+TEST(MallocContractDeathTest, FreeOfAPointerOnTheStackAbortsWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        alignas(16) char local[64];
+        free(opaque(static_cast<void*>(local)));
+      },
+      "rtalloc malloc: invalid_pointer");
+}
+
+TEST(MallocContractDeathTest, FreeOfAStaticAbortsWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  alignas(16) static char global[64];
+  EXPECT_DEATH(free(opaque(static_cast<void*>(global))), "rtalloc malloc: invalid_pointer");
+}
+
+TEST(MallocContractDeathTest, FreeOfAMappingOfTheProgramsOwnAbortsWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  void* mapping =
+      mmap(nullptr, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mapping, MAP_FAILED);
+  EXPECT_DEATH(free(opaque(static_cast<char*>(mapping) + 4096)), "rtalloc malloc: invalid_pointer");
+  munmap(mapping, 1 << 16);
+}
+
+TEST(MallocContractDeathTest, FreeOfAMisalignedPointerIntoABlockAbortsWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        char* p = static_cast<char*>(malloc(opaque<std::size_t>(5000)));
+        free(opaque(static_cast<void*>(p + 3)));
+      },
+      "rtalloc malloc: invalid_pointer");
+}
+
+TEST(MallocContractDeathTest, ReallocOfAForeignPointerAbortsWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        alignas(16) char local[64];
+        void* moved = realloc(opaque(static_cast<void*>(local)), 100);
+        free(moved);
+      },
+      "rtalloc malloc: invalid_pointer");
 }
 
 }  // namespace
