@@ -120,14 +120,21 @@ class FlexTlsf {
     return heap_.reallocate(p, size);
   }
 
-  /// As Tlsf::deallocate. With auto-discard on (set_auto_discard), freeing
-  /// a block of at least the threshold also discards the whole pages inside
-  /// it: one call to the source's discard.
+  /// As Tlsf::deallocate. With auto-discard on (set_auto_discard), a free
+  /// that leaves a free block of at least the threshold (the block merged
+  /// with its free neighbours) also discards the whole pages of that block
+  /// that are not already given back: one call to the source's discard, on
+  /// at most the freed block plus its neighbours below the threshold.
   void deallocate(void* p) noexcept {
-    // An object of a slab is never discarded (it is far below any threshold).
+    // An object of a slab: freed there. A slab that empties and leaves comes
+    // back as a block, freed below as any other (and perhaps given back).
     if constexpr (requires { heap_.deallocate_object(p); }) {
-      if (heap_.deallocate_object(p)) [[likely]]
-        return;
+      const auto freed = heap_.deallocate_object(p);
+      if (freed.done) [[likely]] {
+        if (freed.block == nullptr) [[likely]]
+          return;
+        p = freed.block;
+      }
     }
     if constexpr (checks_enabled) {  // never read the header of a pointer that is not a block
       if (!heap_.is_allocated(p)) {
@@ -135,12 +142,16 @@ class FlexTlsf {
         return;
       }
     }
-    // nullptr reads as usable size 0 and is a no-op on either path.
-    if (heap_.block_usable_size(p) < auto_discard_threshold_) [[likely]] {
+    if (p == nullptr || auto_discard_threshold_ == no_auto_discard) {
       heap_.deallocate(p);
       return;
     }
-    deallocate_and_discard(p);
+    const FreeMerge merge = heap_.merge_on_free(p);
+    if (merge.bytes < auto_discard_threshold_) [[likely]] {
+      heap_.deallocate(p);
+      return;
+    }
+    deallocate_and_discard(p, merge);
   }
 
   /// As Tlsf::usable_size. O(1).
@@ -149,11 +160,16 @@ class FlexTlsf {
   /// True if `p` lies in the heap's memory. O(pools).
   bool owns(const void* p) const noexcept { return heap_.owns(p); }
 
-  /// After this, freeing a block of at least `threshold` usable bytes hands
-  /// the whole pages inside it back to the source (for OsPages, the OS takes
-  /// back the physical memory; the addresses stay the heap's). Costs one
-  /// source call on such frees only. no_auto_discard (the default) turns it
-  /// off. Only for sources that model discarding_pool_source.
+  /// After this, a free that leaves a free block of at least `threshold`
+  /// bytes (merged with its free neighbours) hands the whole pages of that
+  /// block back to the source (for OsPages, the OS takes back the physical
+  /// memory; the addresses stay the heap's). So memory freed in small
+  /// blocks goes back once they add up to a large free block, without
+  /// trim(). Costs one source call on such frees only, over at most the
+  /// freed block, its free neighbours smaller than `threshold` (a larger
+  /// one was given back when it became free) and a page each side.
+  /// no_auto_discard (the default) turns it off. Only for sources that
+  /// model discarding_pool_source.
   void set_auto_discard(std::size_t threshold) noexcept requires discarding_pool_source<Source> {
     auto_discard_threshold_ = threshold;
   }
@@ -275,11 +291,37 @@ class FlexTlsf {
     return true;
   }
 
-  [[gnu::noinline]] void deallocate_and_discard(void* p) noexcept {
-    const std::size_t usable = heap_.usable_size(p);  // validates p as deallocate would
-    if (usable == 0) return;                          // reported
+  [[gnu::noinline]] void deallocate_and_discard(void* p, const FreeMerge& merge) noexcept {
+    if (!heap_.is_allocated(p)) {  // a double free: deallocate reports it; nothing to give back
+      heap_.deallocate(p);
+      return;
+    }
     heap_.deallocate(p);
-    if constexpr (discarding_pool_source<Source>) discard_inside(p, usable);
+    if constexpr (discarding_pool_source<Source>) discard_merged(merge);
+  }
+
+  // Discards the pages of a free block just made by merging (FreeMerge)
+  // that may still hold memory: the freed block and the neighbours that
+  // merged in while smaller than the threshold (a neighbour of at least the
+  // threshold was discarded when it became free), widened to the pages they
+  // share with the rest of the free block, sparing the words the heap keeps
+  // (the merged block's header and links, and its last word).
+  void discard_merged(const FreeMerge& merge) noexcept {
+    // The widening step: whole pages of the usual 4 KiB (the source discards
+    // whole pages of its own size inside the range it is given).
+    constexpr std::uintptr_t page = 4096;
+    const auto start = reinterpret_cast<std::uintptr_t>(merge.start);
+    const std::uintptr_t keep_front = start + sizeof(std::size_t) + 2 * sizeof(void*);
+    const std::uintptr_t keep_back = start + merge.bytes - sizeof(void*);
+    std::uintptr_t first = start + (merge.before >= auto_discard_threshold_ ? merge.before : 0);
+    std::uintptr_t last =
+        start + merge.bytes - (merge.after >= auto_discard_threshold_ ? merge.after : 0);
+    first &= ~(page - 1);
+    last = (last + page - 1) & ~(page - 1);
+    if (first < keep_front) first = keep_front;
+    if (last > keep_back) last = keep_back;
+    if (last <= first) return;
+    discard_range(reinterpret_cast<std::byte*>(first), last - first);
   }
 
   // Discards the pages inside a free block's payload [payload, payload +
@@ -290,8 +332,13 @@ class FlexTlsf {
     constexpr std::size_t kept_front = 2 * sizeof(void*);
     constexpr std::size_t kept_back = sizeof(void*);
     if (usable <= kept_front + kept_back) return 0;
-    std::byte* start = static_cast<std::byte*>(payload) + kept_front;
-    const std::size_t length = usable - kept_front - kept_back;
+    return discard_range(static_cast<std::byte*>(payload) + kept_front,
+                         usable - kept_front - kept_back);
+  }
+
+  // Hands [start, start + length), free memory the heap keeps nothing in,
+  // to the source's discard. Returns the bytes it discarded.
+  std::size_t discard_range(std::byte* start, std::size_t length) noexcept {
     // Memory checkers: the source may touch these bytes; then they are the
     // heap's again.
     detail::mark_returned(start, length);

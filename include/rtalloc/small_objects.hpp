@@ -410,7 +410,7 @@ class SmallObjects {
     void* moved = allocate(size);
     if (moved == nullptr) return nullptr;
     std::memcpy(moved, p, old_size);
-    free_object(slab, p, index);
+    free_object_and_slab(slab, p, index);
     return moved;
   }
 
@@ -428,23 +428,31 @@ class SmallObjects {
     if (index == no_object) [[unlikely]]
       return;
     // A release build takes a pointer into an object for the object.
-    free_object(slab, checks_enabled ? p : object_at(slab, index), index);
+    free_object_and_slab(slab, checks_enabled ? p : object_at(slab, index), index);
   }
 
+  /// What deallocate_object did.
+  struct ObjectFree {
+    bool done;    ///< p was in a slab, and is freed (or was reported)
+    void* block;  ///< a slab that emptied and left: a block for the caller
+                  ///< to free into the heap underneath (as deallocate(block)); else nullptr
+  };
+
   /// Frees `p` if it lies in a slab (as deallocate does, reporting a freed
-  /// or, in checked builds, foreign slot) and returns true; returns false,
-  /// doing nothing, for any other pointer (nullptr included), which the
-  /// caller hands to the heap underneath. For FlexTlsf, so that a free finds
-  /// the slab once. O(1).
-  bool deallocate_object(void* p) noexcept {
+  /// or, in checked builds, foreign slot): {true, ...}; for any other
+  /// pointer (nullptr included) does nothing and answers {false, nullptr},
+  /// for the caller to hand to the heap underneath. A slab the free empties
+  /// and that leaves is not freed here: its block is the answer's `block`,
+  /// so that a growing heap frees it as any block of its own (and may give
+  /// its pages back). For FlexTlsf, so that a free finds the slab once. O(1).
+  ObjectFree deallocate_object(void* p) noexcept {
     detail::HeapCodeScope scope;
     Slab* slab = slab_of(p);
-    if (slab == nullptr) return false;
+    if (slab == nullptr) return {false, nullptr};
     const std::uint32_t index = live_index(slab, p, "deallocate");
     if (index == no_object) [[unlikely]]
-      return true;
-    free_object(slab, checks_enabled ? p : object_at(slab, index), index);
-    return true;
+      return {true, nullptr};
+    return {true, free_object(slab, checks_enabled ? p : object_at(slab, index), index)};
   }
 
   /// Bytes usable at `p`: an object's class size, or Heap::usable_size. 0
@@ -467,6 +475,10 @@ class SmallObjects {
     const Slab* slab = slab_of(p);
     return slab == nullptr ? heap_.block_usable_size(p) : layout(slab).size;
   }
+
+  /// Heap::merge_on_free for a block of the heap underneath (not an object
+  /// of a slab). O(1).
+  static FreeMerge merge_on_free(const void* p) noexcept { return Heap::merge_on_free(p); }
 
   /// The alignment `p` was allocated with: 16 (8 for the 8-byte class) for
   /// an object, else Heap::block_alignment. O(1).
@@ -843,7 +855,10 @@ class SmallObjects {
   // goes back to the heap underneath unless it is the only slab of its class
   // with a free slot.
 
-  RTALLOC_HOT_INLINE void free_object(Slab* slab, void* p, std::uint32_t index) noexcept {
+  // Frees the object; returns the slab's block if the slab emptied and
+  // leaves (detached: the caller frees it into the heap underneath), else
+  // nullptr.
+  RTALLOC_HOT_INLINE void* free_object(Slab* slab, void* p, std::uint32_t index) noexcept {
     const Layout& l = layout(slab);
     detail::mark_freed(p, l.size);
     clear_bit(slab, index);
@@ -853,31 +868,43 @@ class SmallObjects {
     const std::uint32_t used = slab->used - 1;
     slab->used = used;
     if (used + 1 == l.capacity || used == 0) [[unlikely]]
-      slab_changed(slab);
+      return slab_changed(slab);
+    return nullptr;
   }
 
-  // A slab that was full is back on its class's list; an empty slab goes
-  // back to the heap underneath if its class has another slab with a free
-  // slot, else stays for the class's next objects.
-  [[gnu::noinline]] void slab_changed(Slab* slab) noexcept {
+  // free_object, then the slab's block freed into the heap underneath if
+  // the slab left.
+  void free_object_and_slab(Slab* slab, void* p, std::uint32_t index) noexcept {
+    if (void* block = free_object(slab, p, index)) [[unlikely]]
+      heap_.deallocate(block);
+  }
+
+  // A slab that was full is back on its class's list; an empty slab leaves
+  // (detached, its block returned for the heap underneath) if its class has
+  // another slab with a free slot, else stays for the class's next objects.
+  [[gnu::noinline]] void* slab_changed(Slab* slab) noexcept {
     if (slab->used + 1 == layout(slab).capacity) {
       list(slab);
-      if (slab->used != 0) return;  // (a slab of one object is full and empty at once)
+      if (slab->used != 0) return nullptr;  // (a slab of one object is full and empty at once)
     }
     const List& list = lists_[slab->index];
-    if (list.head == slab && list.tail == slab) return;  // the class's only slab with room
+    if (list.head == slab && list.tail == slab) return nullptr;  // the class's only slab with room
     unlist(slab);
-    give_back(slab);
+    return detach(slab);
   }
 
-  void give_back(Slab* slab) noexcept {
+  // Takes a slab out of the map and the counts; returns its block, a block
+  // of the heap underneath again, for the caller to free.
+  void* detach(Slab* slab) noexcept {
     const std::uintptr_t chunk =
         (reinterpret_cast<std::uintptr_t>(slab) - window_base_) / slab_bytes;
     map_[chunk >> 6] &= ~(std::uint64_t{1} << (chunk & 63));
     count_slab_removed(slab);
     detail::mark_allocated(slab, Classes::usable_bytes);  // as the heap underneath handed it out
-    heap_.deallocate(slab);
+    return slab;
   }
+
+  void give_back(Slab* slab) noexcept { heap_.deallocate(detach(slab)); }
 
   // ==== Class lists ==========================================================
 

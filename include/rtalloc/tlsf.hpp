@@ -73,6 +73,21 @@ struct TlsfBlock {
                           // the previous block's next_free or the list's head slot
 };
 
+}  // namespace detail
+
+/// The free block a deallocate would leave: the block merged with its free
+/// neighbours (Tlsf::merge_on_free). Addresses are of blocks, header
+/// included: the merged block is [start, start + bytes); the freed block
+/// itself [start + before, start + bytes - after).
+struct FreeMerge {
+  std::byte* start;    ///< the merged block's first byte (its header)
+  std::size_t bytes;   ///< the merged block's bytes
+  std::size_t before;  ///< bytes of the free block before it that merge in (0: none)
+  std::size_t after;   ///< bytes of the free block after it that merge in (0: none)
+};
+
+namespace detail {
+
 /// The size classes of Tlsf<FirstLevelCount, SecondLevelCount>.
 template <std::size_t FirstLevelCount, std::size_t SecondLevelCount>
 using TlsfClasses =
@@ -540,6 +555,26 @@ class Tlsf : private detail::TlsfFreeLists<Tlsf<FirstLevelCount, SecondLevelCoun
     detail::HeapCodeScope scope;
     typename Inspector::BlockTally tally;
     return Inspector::check_pool(pool_at(pool_memory), tally, nullptr);
+  }
+
+  /// The free block deallocate(p) would make, p's block merged with its
+  /// free neighbours, without freeing anything: for a growing heap deciding
+  /// which pages to give back (FlexTlsf). `p` must be a live block of this
+  /// heap (nothing is validated). Reads three headers; O(1).
+  static FreeMerge merge_on_free(const void* p) noexcept {
+    detail::HeapCodeScope scope;
+    const Block* b = block_of(const_cast<void*>(p));
+    const std::size_t size = block_size(b);
+    const Block* next = block_at(b, size);
+    FreeMerge merge{reinterpret_cast<std::byte*>(const_cast<Block*>(b)), size, 0, 0};
+    if (is_free(next)) merge.after = block_size(next);
+    if (b->header & prev_free_flag) {
+      const Block* prev = previous_block(b);
+      merge.before = block_size(prev);
+      merge.start = reinterpret_cast<std::byte*>(const_cast<Block*>(prev));
+    }
+    merge.bytes = merge.before + size + merge.after;
+    return merge;
   }
 
   /// usable_size(p) read from the block's header alone, with no heap and no

@@ -183,11 +183,12 @@ std::size_t for_each_reachable_heap(F&& f) noexcept {
   return seen;
 }
 
-// Frees of at least options().discard_threshold bytes give the pages inside
-// them back to the system at once. Smaller free blocks keep their pages until
-// malloc_trim(): a block discarded and soon reused costs a page fault per
-// page, which made the clang-format trace 4 times slower with a 256 KiB
-// threshold (the default, 32 MiB, is in options.hpp).
+// A free that leaves a free block of at least options().discard_threshold
+// bytes gives its pages back to the system at once (FlexTlsf's auto-discard);
+// smaller free blocks keep their pages until they merge into a larger one or
+// malloc_trim(): memory given back and soon reused costs a page fault per
+// page, which made the clang-format trace 7 times slower with 1 MiB (the
+// default, 16 MiB, is in options.hpp).
 std::size_t discard_threshold(const rtalloc::malloc_support::Options& options) noexcept {
   return options.discard_threshold == 0 ? Heap::SliceHeap::no_auto_discard
                                         : options.discard_threshold;

@@ -404,6 +404,78 @@ TEST_F(FlexTlsfTest, AutoDiscardRunsOnFreesAboveTheThresholdOnly) {
   EXPECT_TRUE(healthy(heap));
 }
 
+// The bytes the discarded ranges cover, each byte once.
+std::size_t union_bytes(std::vector<std::pair<std::byte*, std::size_t>> ranges) {
+  std::sort(ranges.begin(), ranges.end());
+  std::size_t total = 0;
+  std::byte* covered = nullptr;
+  for (const auto& [from, bytes] : ranges) {
+    std::byte* begin = covered != nullptr && from < covered ? covered : from;
+    if (from + bytes > begin) total += static_cast<std::size_t>(from + bytes - begin);
+    if (covered == nullptr || from + bytes > covered) covered = from + bytes;
+  }
+  return total;
+}
+
+// Blocks each below the threshold that add up, free, to a block above it
+// give their pages back without trim(); every free makes at most one source
+// call, over at most the freed block, the neighbours below the threshold
+// and a page each side.
+TEST_F(FlexTlsfTest, AutoDiscardGivesBackSmallFreesThatMergeIntoALargeFreeBlock) {
+  constexpr std::size_t threshold = 64 * 1024;
+  constexpr std::size_t count = 100;
+  constexpr std::size_t size = 3000;
+  Heap heap = make_heap(8 << 20, 64 * page, true);
+  heap.set_auto_discard(threshold);
+  std::vector<void*> blocks;
+  for (std::size_t i = 0; i < count; ++i) blocks.push_back(heap.allocate(size));
+  void* after = heap.allocate(size);  // keeps the freed run from merging with the rest
+  for (std::size_t i = 0; i < count; ++i) fill_pattern(blocks[i], size, i + 1);
+  fill_pattern(after, size, 1000);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t calls = counts.discard_calls;
+    const std::size_t ranges = counts.discarded.size();
+    heap.deallocate(blocks[i]);
+    ASSERT_LE(counts.discard_calls, calls + 1) << i;
+    if (counts.discarded.size() > ranges) {
+      EXPECT_LE(counts.discarded.back().second, size + 64 + 2 * threshold + 2 * page) << i;
+    }
+    for (std::size_t j = i + 1; j < count; ++j) ASSERT_TRUE(pattern_intact(blocks[j], size, j + 1));
+    ASSERT_TRUE(healthy(heap)) << i;
+  }
+  // The run is one free block of about count * size bytes: all of it but
+  // its first and last page (and the words the heap keeps) is given back.
+  EXPECT_GE(union_bytes(counts.discarded), count * size - 3 * page);
+  EXPECT_TRUE(pattern_intact(after, size, 1000));
+  // Used again, the memory is sound.
+  void* again = heap.allocate(count * size / 2);
+  ASSERT_NE(again, nullptr);
+  fill_pattern(again, count * size / 2, 7);
+  heap.deallocate(again);
+  heap.deallocate(after);
+  EXPECT_TRUE(healthy(heap));
+}
+
+// A free next to a free block that was already given back discards only
+// the freed block's pages (and the pages it shares), not the neighbour again.
+TEST_F(FlexTlsfTest, AutoDiscardNextToADiscardedFreeBlockCoversOnlyTheFreedBlock) {
+  constexpr std::size_t threshold = 64 * 1024;
+  Heap heap = make_heap(8 << 20, 64 * page, true);
+  heap.set_auto_discard(threshold);
+  void* large = heap.allocate(400000);
+  void* small = heap.allocate(20000);
+  void* after = heap.allocate(1000);
+  heap.deallocate(large);  // one free block of 400 kB: given back
+  ASSERT_EQ(counts.discarded.size(), 1U);
+  EXPECT_GE(counts.discarded[0].second, 400000 - 2 * page);
+  heap.deallocate(small);  // merges with it: only its own pages and those it shares
+  ASSERT_EQ(counts.discarded.size(), 2U);
+  EXPECT_LE(counts.discarded[1].second, 20000 + 2 * page);
+  EXPECT_GE(counts.discarded[1].second, 20000 - 2 * page);
+  heap.deallocate(after);
+  EXPECT_TRUE(healthy(heap));
+}
+
 TEST_F(FlexTlsfTest, FixedRegionIsHandedOutOnce) {
   alignas(16) static std::byte memory[64 * 1024];
   FlexTlsf<rtalloc::FixedRegion> heap(rtalloc::FixedRegion(memory, sizeof memory));

@@ -9,6 +9,8 @@
 #                duplicate of stderr after closing it (they go to /dev/tty, or nowhere)
 #   stats-file   RTALLOC_MALLOC_STATS_FILE=PATH appends them to PATH instead
 #   check        RTALLOC_MALLOC_CHECK=1 checks the heap at exit and says so
+#   give-back    200 MB freed in 1,000-byte blocks leave the process's resident memory (no
+#                malloc_trim); with RTALLOC_MALLOC_DISCARD_THRESHOLD=0 they stay
 # Usage: environment_test.sh PROGRAM CASE   (PROGRAM: tests/malloc/environment_program.c, linked
 # with librtalloc_malloc)
 set -euo pipefail
@@ -34,9 +36,18 @@ run() {
 statistics_header='^rtalloc malloc statistics \(rtalloc [0-9.]+\), 1 heap$'
 
 case $case_name in
+  give-back)
+    read -r _ before after < <(run "$program" small-frees)
+    echo "default: resident $before KiB before the frees, $after KiB after"
+    [ "$before" -gt 190000 ] || fail "the blocks were not resident ($before KiB)"
+    [ "$after" -lt 32768 ] || fail "the freed memory stayed resident ($after KiB of $before KiB)"
+    read -r _ before after < <(run RTALLOC_MALLOC_DISCARD_THRESHOLD=0 "$program" small-frees)
+    echo "threshold 0: resident $before KiB before the frees, $after KiB after"
+    [ "$after" -gt 190000 ] || fail "memory went back with giving back turned off ($after KiB)"
+    ;;
   bad-value)
     run RTALLOC_MALLOC_DISCARD_THRESHOLD=lots "$program"
-    expected='rtalloc malloc: RTALLOC_MALLOC_DISCARD_THRESHOLD=lots: not a size; using the default 33554432'
+    expected='rtalloc malloc: RTALLOC_MALLOC_DISCARD_THRESHOLD=lots: not a size; using the default 16777216'
     count=$(grep -cxF "$expected" "$work/stderr" || true)
     [ "$count" = 1 ] || fail "the report appeared $count times, not once"
     [ "$(wc -l <"$work/stderr")" = 1 ] || fail "stderr has more than the report"

@@ -175,17 +175,33 @@ TEST(MallocContract, MallocTrimGivesFreePagesBack) {
   EXPECT_EQ(rtalloc_malloc_check(), 1);
 }
 
-TEST(MallocContract, OnlyVeryLargeFreesGiveTheirPagesBackAtOnce) {
+// A free that leaves a free block below the threshold (16 MiB) keeps its
+// pages, for the next allocations; one that leaves a larger free block gives
+// them back at once, also when smaller frees add up to it.
+TEST(MallocContract, FreesThatLeaveAVeryLargeFreeBlockGiveItsPagesBackAtOnce) {
   if (getenv("RTALLOC_MALLOC_DISCARD_THRESHOLD") != nullptr) GTEST_SKIP() << "threshold set";
+  constexpr std::size_t mib = std::size_t{1} << 20;
   const std::size_t before = info().discarded;
-  void* medium = opaque(malloc(opaque<std::size_t>(4 << 20)));  // reused soon: pages kept
-  std::memset(medium, 1, 4 << 20);
+  void* medium = opaque(malloc(opaque<std::size_t>(4 * mib)));  // reused soon: pages kept
+  void* guard = opaque(malloc(opaque<std::size_t>(64 * 1024)));
+  std::memset(medium, 1, 4 * mib);
   free(medium);
   EXPECT_EQ(info().discarded, before);
-  void* huge_block = opaque(malloc(opaque<std::size_t>(64 << 20)));  // beyond 32 MiB: given back
-  std::memset(huge_block, 1, 64 << 20);
+  std::vector<void*> run;
+  for (int i = 0; i < 6; ++i) {
+    run.push_back(opaque(malloc(opaque<std::size_t>(4 * mib))));
+    std::memset(run.back(), 2, 4 * mib);
+  }
+  void* last_guard = opaque(malloc(opaque<std::size_t>(64 * 1024)));
+  for (void* block : run) free(block);  // 24 MiB of free blocks side by side
+  EXPECT_GE(info().discarded, before + 16 * mib);
+  void* huge_block = opaque(malloc(opaque<std::size_t>(64 * mib)));  // one free of 64 MiB
+  std::memset(huge_block, 1, 64 * mib);
+  const std::size_t before_huge = info().discarded;
   free(huge_block);
-  EXPECT_GE(info().discarded, before + (60 << 20));
+  EXPECT_GE(info().discarded, before_huge + 60 * mib);
+  free(guard);
+  free(last_guard);
   EXPECT_EQ(rtalloc_malloc_check(), 1);
 }
 

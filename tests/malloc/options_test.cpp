@@ -140,7 +140,7 @@ TEST(MallocOptions, EachBadValueIsReportedWithTheDefault) {
   Options options;
   EXPECT_EQ(read_with_reports(options),
             "rtalloc malloc: RTALLOC_MALLOC_DISCARD_THRESHOLD=lots: not a size; using the default "
-            "33554432\n"
+            "16777216\n"
             "rtalloc malloc: RTALLOC_MALLOC_CHECK=maybe: not 0 or 1; using the default 0\n");
   EXPECT_EQ(options.discard_threshold, default_discard_threshold);
   EXPECT_FALSE(options.check_at_exit);
@@ -165,7 +165,7 @@ TEST(MallocOptions, TheProcessWideOptionsReportABadValueOnce) {
   EXPECT_EQ(&first, &second);
   EXPECT_EQ(report,
             "rtalloc malloc: RTALLOC_MALLOC_DISCARD_THRESHOLD=12 MiB: not a size; using the "
-            "default 33554432\n");
+            "default 16777216\n");
   EXPECT_EQ(first.discard_threshold, default_discard_threshold);
 }
 
