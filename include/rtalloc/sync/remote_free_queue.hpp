@@ -2,6 +2,8 @@
 // rtalloc::RemoteFreeQueue — the queue of blocks other threads freed into a
 // heap they do not own: many producers, one consumer (the owner), intrusive
 // (a queued block's first word is its link, so the queue never allocates).
+// It is BasicRemoteFreeQueue<std::atomic>; a test instantiates the template
+// with an atomic that lets it choose the order of every access.
 //
 // After Dmitry Vyukov's intrusive MPSC queue:
 //   push:  node.next = null; previous = tail.exchange(node); previous.next = node
@@ -22,27 +24,32 @@
 
 namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE {
 
-class RemoteFreeQueue {
+// Atomic: std::atomic, or a test's instrumented atomic with the same
+// load/store/exchange members.
+template <template <class> class Atomic>
+class BasicRemoteFreeQueue {
  public:
   /// The bytes a block must have to be queued: its link.
   static constexpr std::size_t min_block_bytes = sizeof(void*);
 
-  constexpr RemoteFreeQueue() noexcept = default;
-  RemoteFreeQueue(const RemoteFreeQueue&) = delete;
-  RemoteFreeQueue& operator=(const RemoteFreeQueue&) = delete;
+  constexpr BasicRemoteFreeQueue() noexcept = default;
+  BasicRemoteFreeQueue(const BasicRemoteFreeQueue&) = delete;
+  BasicRemoteFreeQueue& operator=(const BasicRemoteFreeQueue&) = delete;
 
   /// Queues `block` (at least min_block_bytes bytes, suitably aligned for a
   /// pointer, no longer used by anyone). Any thread. Wait-free: one store,
   /// one exchange, one store. Cannot fail.
   void push(void* block) noexcept {
+    static_assert(sizeof(Node) <= min_block_bytes, "a queued block holds a Node");
     Node* node = ::new (block) Node{};
     push_node(node);
   }
 
   /// Takes the oldest queued block, or nullptr if there is none or the
   /// oldest is still being linked by its producer. The owner only (one
-  /// consumer at a time). At most 5 atomic loads, one exchange (when the
-  /// last block is taken) and a few plain stores.
+  /// consumer at a time). At most 4 atomic loads, a few plain stores and,
+  /// when the last block is taken, one push of the stub (a store, an
+  /// exchange, a store).
   void* pop() noexcept {
     Node* head = head_;
     Node* next = head->next.load(std::memory_order_acquire);
@@ -76,7 +83,7 @@ class RemoteFreeQueue {
 
  private:
   struct Node {
-    std::atomic<Node*> next{nullptr};
+    Atomic<Node*> next{nullptr};
   };
 
   void push_node(Node* node) noexcept {
@@ -86,9 +93,11 @@ class RemoteFreeQueue {
   }
 
   // The producers' end and the consumer's end on separate cache lines.
-  alignas(64) std::atomic<Node*> tail_{&stub_};
+  alignas(64) Atomic<Node*> tail_{&stub_};
   alignas(64) Node* head_ = &stub_;
   Node stub_{};
 };
+
+using RemoteFreeQueue = BasicRemoteFreeQueue<std::atomic>;
 
 }  // namespace rtalloc::inline RTALLOC_CONFIG_NAMESPACE
