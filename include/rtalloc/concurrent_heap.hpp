@@ -138,7 +138,6 @@ class ConcurrentHeap {
     deallocate_drained(i, p);
   }
 
-
   /// Frees p from a thread that holds no index: onto its owner's queue.
   /// Wait-free. nullptr is a no-op; a pointer outside every slice is
   /// reported as invalid_pointer and changes nothing.
@@ -243,7 +242,8 @@ class ConcurrentHeap {
   }
 
   // A pointer no slice holds: never read, reported.
-  [[gnu::cold, gnu::noinline]] void report_foreign(const void* p, const char* operation) const noexcept {
+  [[gnu::cold, gnu::noinline]] void report_foreign(const void* p,
+                                                   const char* operation) const noexcept {
     detail::report(ErrorCode::invalid_pointer, operation, this, p);
   }
 

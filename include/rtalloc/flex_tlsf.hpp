@@ -311,8 +311,9 @@ class FlexTlsf {
     // whole pages of its own size inside the range it is given).
     constexpr std::uintptr_t page = 4096;
     const auto start = reinterpret_cast<std::uintptr_t>(merge.start);
-    const std::uintptr_t keep_front = start + sizeof(std::size_t) + 2 * sizeof(void*);
-    const std::uintptr_t keep_back = start + merge.bytes - sizeof(void*);
+    // (merge.start is the block's header word; its payload follows)
+    const std::uintptr_t keep_front = start + sizeof(std::size_t) + kept_front;
+    const std::uintptr_t keep_back = start + merge.bytes - kept_back;
     std::uintptr_t first = start + (merge.before >= auto_discard_threshold_ ? merge.before : 0);
     std::uintptr_t last =
         start + merge.bytes - (merge.after >= auto_discard_threshold_ ? merge.after : 0);
@@ -324,13 +325,15 @@ class FlexTlsf {
     discard_range(reinterpret_cast<std::byte*>(first), last - first);
   }
 
+  // The words of a free block's payload that the heap keeps whatever the
+  // block merges with, and that discarding spares: its two list links at
+  // the start and the self pointer at the end.
+  static constexpr std::size_t kept_front = 2 * sizeof(void*);
+  static constexpr std::size_t kept_back = sizeof(void*);
+
   // Discards the pages inside a free block's payload [payload, payload +
-  // usable), sparing the words the heap keeps there whatever the block
-  // merged with: its two list links at the start and the self pointer at
-  // the end.
+  // usable), sparing the words the heap keeps there.
   std::size_t discard_inside(void* payload, std::size_t usable) noexcept {
-    constexpr std::size_t kept_front = 2 * sizeof(void*);
-    constexpr std::size_t kept_back = sizeof(void*);
     if (usable <= kept_front + kept_back) return 0;
     return discard_range(static_cast<std::byte*>(payload) + kept_front,
                          usable - kept_front - kept_back);

@@ -249,9 +249,7 @@ void* heap_allocate(std::size_t size, std::size_t align) noexcept {
 // Every block starts on 8 bytes at least (16 but for the 8-byte class).
 // A pointer that does not cannot be one; it is reported (glibc's
 // "free(): invalid pointer") before any header is read. One test.
-bool misaligned(const void* p) noexcept {
-  return (reinterpret_cast<std::uintptr_t>(p) & 7) != 0;
-}
+bool misaligned(const void* p) noexcept { return (reinterpret_cast<std::uintptr_t>(p) & 7) != 0; }
 [[gnu::cold, gnu::noinline]] void report_misaligned(const void* p, const char* operation) noexcept {
   rtalloc::detail::report(rtalloc::ErrorCode::invalid_pointer, operation, &heaps, p);
 }

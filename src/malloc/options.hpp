@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // The settings of librtalloc_malloc, read from the environment (the table in docs/malloc.md lists
 // every variable): parsed once, by the first call of options() (the library's constructor, or a
-// malloc that runs before it), so nothing here allocates, locks or uses stdio. A value that cannot be parsed is reported once on stderr,
-// with the default used instead:
+// malloc that runs before it), so nothing here allocates, locks or uses stdio. A value that cannot
+// be parsed is reported once on stderr, with the default used instead:
 //
 //   rtalloc malloc: RTALLOC_MALLOC_DISCARD_THRESHOLD=lots: not a size; using the default 16777216
 #pragma once

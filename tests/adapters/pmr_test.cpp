@@ -150,7 +150,8 @@ TEST(PmrSmallObjectsTest, NodesComeFromSlabsAndBuffersFromTheTlsf) {
     std::pmr::vector<std::uint64_t> big(&resource);
     for (int i = 0; i < 2000; ++i) map[i] = i;
     big.resize(10000);
-    EXPECT_EQ(heap->stats_detail().small_objects, 2000U) << "one per node; the bucket array is larger";
+    EXPECT_EQ(heap->stats_detail().small_objects, 2000U)
+        << "one per node; the bucket array is larger";
     EXPECT_FALSE(heap->is_object(big.data()));
     EXPECT_TRUE(heap->check());
   }

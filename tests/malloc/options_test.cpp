@@ -58,7 +58,7 @@ TEST(MallocOptions, SizesThatDoNotFit) {
   EXPECT_TRUE(refused(one_more.c_str()));
   EXPECT_TRUE(refused("99999999999999999999"));
   if constexpr (sizeof(std::size_t) == 8) {
-    EXPECT_TRUE(refused("16777216T"));  // 2^64
+    EXPECT_TRUE(refused("16777216T"));                   // 2^64
     EXPECT_EQ(size_of("16777215T"), max - (max >> 24));  // 2^64 - 2^40
   } else {
     EXPECT_TRUE(refused("4G"));  // 2^32
