@@ -143,12 +143,12 @@ class FlexTlsf {
       }
     }
     if (p == nullptr || auto_discard_threshold_ == no_auto_discard) {
-      heap_.deallocate(p);
+      free_heap_block(p);
       return;
     }
     const FreeMerge merge = heap_.merge_on_free(p);
     if (merge.bytes < auto_discard_threshold_) [[likely]] {
-      heap_.deallocate(p);
+      free_heap_block(p);
       return;
     }
     deallocate_and_discard(p, merge);
@@ -291,12 +291,22 @@ class FlexTlsf {
     return true;
   }
 
-  [[gnu::noinline]] void deallocate_and_discard(void* p, const FreeMerge& merge) noexcept {
-    if (!heap_.is_allocated(p)) {  // a double free: deallocate reports it; nothing to give back
+  // Frees p, a block of the heap underneath that is no object of a slab
+  // (deallocate has looked): with SmallObjects inside, without looking again.
+  void free_heap_block(void* p) noexcept {
+    if constexpr (requires { heap_.deallocate_block(p); }) {
+      heap_.deallocate_block(p);
+    } else {
       heap_.deallocate(p);
+    }
+  }
+
+  [[gnu::noinline]] void deallocate_and_discard(void* p, const FreeMerge& merge) noexcept {
+    if (!heap_.is_allocated(p)) {  // a double free: the heap reports it; nothing to give back
+      free_heap_block(p);
       return;
     }
-    heap_.deallocate(p);
+    free_heap_block(p);
     if constexpr (discarding_pool_source<Source>) discard_merged(merge);
   }
 

@@ -410,7 +410,7 @@ class SmallObjects {
     void* moved = allocate(size);
     if (moved == nullptr) return nullptr;
     std::memcpy(moved, p, old_size);
-    free_object_and_slab(slab, p, index);
+    free_object(slab, p, index);
     return moved;
   }
 
@@ -428,7 +428,7 @@ class SmallObjects {
     if (index == no_object) [[unlikely]]
       return;
     // A release build takes a pointer into an object for the object.
-    free_object_and_slab(slab, checks_enabled ? p : object_at(slab, index), index);
+    free_object(slab, checks_enabled ? p : object_at(slab, index), index);
   }
 
   /// What deallocate_object did.
@@ -452,7 +452,7 @@ class SmallObjects {
     const std::uint32_t index = live_index(slab, p, "deallocate");
     if (index == no_object) [[unlikely]]
       return {true, nullptr};
-    return {true, free_object(slab, checks_enabled ? p : object_at(slab, index), index)};
+    return {true, free_object<true>(slab, checks_enabled ? p : object_at(slab, index), index)};
   }
 
   /// Bytes usable at `p`: an object's class size, or Heap::usable_size. 0
@@ -475,6 +475,11 @@ class SmallObjects {
     const Slab* slab = slab_of(p);
     return slab == nullptr ? heap_.block_usable_size(p) : layout(slab).size;
   }
+
+  /// Frees `p`, a block of the heap underneath that is no object of a slab
+  /// (deallocate_object answered {false, ...}, or gave it as a left slab):
+  /// Heap::deallocate, without looking for a slab again. O(1).
+  void deallocate_block(void* p) noexcept { heap_.deallocate(p); }
 
   /// Heap::merge_on_free for a block of the heap underneath (not an object
   /// of a slab). O(1).
@@ -855,9 +860,10 @@ class SmallObjects {
   // goes back to the heap underneath unless it is the only slab of its class
   // with a free slot.
 
-  // Frees the object; returns the slab's block if the slab emptied and
-  // leaves (detached: the caller frees it into the heap underneath), else
-  // nullptr.
+  // Frees the object. A slab that empties and leaves is freed into the heap
+  // underneath, or with ReturnLeftSlab detached and returned for the caller
+  // to free; otherwise the answer is nullptr.
+  template <bool ReturnLeftSlab = false>
   RTALLOC_HOT_INLINE void* free_object(Slab* slab, void* p, std::uint32_t index) noexcept {
     const Layout& l = layout(slab);
     detail::mark_freed(p, l.size);
@@ -867,16 +873,12 @@ class SmallObjects {
     count_object_removed(slab->index);
     const std::uint32_t used = slab->used - 1;
     slab->used = used;
-    if (used + 1 == l.capacity || used == 0) [[unlikely]]
-      return slab_changed(slab);
+    if (used + 1 == l.capacity || used == 0) [[unlikely]] {
+      void* left = slab_changed(slab);
+      if constexpr (ReturnLeftSlab) return left;
+      if (left != nullptr) heap_.deallocate(left);
+    }
     return nullptr;
-  }
-
-  // free_object, then the slab's block freed into the heap underneath if
-  // the slab left.
-  void free_object_and_slab(Slab* slab, void* p, std::uint32_t index) noexcept {
-    if (void* block = free_object(slab, p, index)) [[unlikely]]
-      heap_.deallocate(block);
   }
 
   // A slab that was full is back on its class's list; an empty slab leaves
